@@ -1,0 +1,350 @@
+/*
+ * Model handle lifetime: option validation, table allocation and
+ * initialisation, and destruction. Accessors and resizing live in
+ * model_access.c; the forward pass in forward.c.
+ */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+
+#include "internal.h"
+
+emb_status emb_check_struct_size(const void *object, uint32_t struct_size,
+                                  size_t known_size, const char *name,
+                                  emb_error *err)
+{
+    const unsigned char *bytes = object;
+
+    if (struct_size < known_size)
+        return emb_fail(err, EMB_ERR_INVALID_ARGUMENT,
+                        "%s.struct_size is %u, expected at least %zu; "
+                        "call the matching *_init function first",
+                        name, struct_size, known_size);
+    /* A newer caller may pass a larger struct: its extra fields must be
+     * zero (their defaults), because this version cannot honour them. */
+    for (size_t i = known_size; i < struct_size; i++) {
+        if (bytes[i] != 0)
+            return emb_fail(err, EMB_ERR_UNSUPPORTED,
+                            "%s sets a field at byte %zu that this library "
+                            "version (%s) does not know",
+                            name, i, EMB_VERSION_STRING);
+    }
+    return EMB_OK;
+}
+
+static emb_status check_enums(const emb_model_options *o, emb_error *err)
+{
+    if (o->storage_dtype == EMB_DTYPE_F16 || o->storage_dtype == EMB_DTYPE_BF16)
+        return emb_fail(err, EMB_ERR_UNSUPPORTED,
+                        "storage_dtype %d (F16/BF16) is reserved; this "
+                        "version stores tables as F32 (EMB_DTYPE_F32)",
+                        (int)o->storage_dtype);
+    if (o->storage_dtype != EMB_DTYPE_F32)
+        return emb_fail(err, EMB_ERR_UNSUPPORTED, "unknown storage_dtype %d",
+                        (int)o->storage_dtype);
+    if (o->init < EMB_INIT_ZEROS || o->init > EMB_INIT_BORROW)
+        return emb_fail(err, EMB_ERR_UNSUPPORTED, "unknown init mode %d",
+                        (int)o->init);
+    if (o->position_kind < EMB_POSITION_LEARNED ||
+        o->position_kind > EMB_POSITION_NONE)
+        return emb_fail(err, EMB_ERR_UNSUPPORTED, "unknown position_kind %d",
+                        (int)o->position_kind);
+    if (o->sinusoid_layout != EMB_SINUSOID_INTERLEAVED &&
+        o->sinusoid_layout != EMB_SINUSOID_SPLIT)
+        return emb_fail(err, EMB_ERR_UNSUPPORTED,
+                        "unknown sinusoid_layout %d", (int)o->sinusoid_layout);
+    if (o->kernel < EMB_KERNEL_AUTO || o->kernel > EMB_KERNEL_FUSED)
+        return emb_fail(err, EMB_ERR_UNSUPPORTED, "unknown kernel %d",
+                        (int)o->kernel);
+    return EMB_OK;
+}
+
+static emb_status check_shape(const char *name, int64_t rows, int64_t dim,
+                              emb_error *err)
+{
+    size_t bytes;
+
+    if (!emb_table_bytes(rows, dim, &bytes))
+        return emb_fail(err, EMB_ERR_INVALID_ARGUMENT,
+                        "%s table of %lld x %lld floats overflows the "
+                        "address space",
+                        name, (long long)rows, (long long)dim);
+    return EMB_OK;
+}
+
+static emb_status check_sizes(const emb_model_options *o, emb_error *err)
+{
+    emb_status status;
+
+    if (o->vocab_size <= 0)
+        return emb_fail(err, EMB_ERR_INVALID_ARGUMENT,
+                        "vocab_size %lld must be positive",
+                        (long long)o->vocab_size);
+    if (o->dim <= 0)
+        return emb_fail(err, EMB_ERR_INVALID_ARGUMENT,
+                        "dim %lld must be positive", (long long)o->dim);
+    if (o->position_kind == EMB_POSITION_NONE) {
+        if (o->context_length != 0)
+            return emb_fail(err, EMB_ERR_INVALID_ARGUMENT,
+                            "context_length %lld must be 0 with "
+                            "EMB_POSITION_NONE",
+                            (long long)o->context_length);
+    } else if (o->context_length <= 0) {
+        return emb_fail(err, EMB_ERR_INVALID_ARGUMENT,
+                        "context_length %lld must be positive",
+                        (long long)o->context_length);
+    }
+    if (o->token_type_count < 0)
+        return emb_fail(err, EMB_ERR_INVALID_ARGUMENT,
+                        "token_type_count %lld must not be negative",
+                        (long long)o->token_type_count);
+    if (o->num_threads < 0)
+        return emb_fail(err, EMB_ERR_INVALID_ARGUMENT,
+                        "num_threads %d must not be negative",
+                        (int)o->num_threads);
+
+    status = check_shape("token", o->vocab_size, o->dim, err);
+    if (status == EMB_OK)
+        status = check_shape("position", o->context_length, o->dim, err);
+    if (status == EMB_OK)
+        status = check_shape("token-type", o->token_type_count, o->dim, err);
+    return status;
+}
+
+static emb_status check_values(const emb_model_options *o, emb_error *err)
+{
+    bool from_caller = o->init == EMB_INIT_COPY || o->init == EMB_INIT_BORROW;
+
+    if (o->init == EMB_INIT_NORMAL &&
+        (!isfinite(o->mean) || !isfinite(o->stddev) || o->stddev < 0.0))
+        return emb_fail(err, EMB_ERR_INVALID_ARGUMENT,
+                        "normal init needs a finite mean and a finite "
+                        "stddev >= 0 (got mean %g, stddev %g)",
+                        o->mean, o->stddev);
+    if (o->position_kind == EMB_POSITION_SINUSOIDAL &&
+        !(isfinite(o->sinusoid_base) && o->sinusoid_base > 0.0))
+        return emb_fail(err, EMB_ERR_INVALID_ARGUMENT,
+                        "sinusoid_base %g must be finite and positive",
+                        o->sinusoid_base);
+    if (from_caller && o->token_data == NULL)
+        return emb_fail(err, EMB_ERR_INVALID_ARGUMENT,
+                        "token_data is NULL but init copies or borrows it");
+    if (from_caller && o->position_kind == EMB_POSITION_LEARNED &&
+        o->position_data == NULL)
+        return emb_fail(err, EMB_ERR_INVALID_ARGUMENT,
+                        "position_data is NULL but init copies or borrows a "
+                        "learned position table");
+    if (from_caller && o->token_type_count > 0 && o->token_type_data == NULL)
+        return emb_fail(err, EMB_ERR_INVALID_ARGUMENT,
+                        "token_type_data is NULL but token_type_count is "
+                        "%lld",
+                        (long long)o->token_type_count);
+    if (o->has_padding_id != 0 && o->has_padding_id != 1)
+        return emb_fail(err, EMB_ERR_INVALID_ARGUMENT,
+                        "has_padding_id must be 0 or 1, got %d",
+                        (int)o->has_padding_id);
+    if (o->has_padding_id &&
+        (o->padding_id < 0 || o->padding_id >= o->vocab_size)) {
+        emb_fail(err, EMB_ERR_INVALID_ARGUMENT,
+                 "padding_id %lld is outside [0, %lld)",
+                 (long long)o->padding_id, (long long)o->vocab_size);
+        emb_error_set_element(err, 0, 0, o->padding_id, 0, o->vocab_size);
+        return EMB_ERR_INVALID_ARGUMENT;
+    }
+    if (o->has_scale != 0 && o->has_scale != 1)
+        return emb_fail(err, EMB_ERR_INVALID_ARGUMENT,
+                        "has_scale must be 0 or 1, got %d", (int)o->has_scale);
+    if (o->has_scale && !isfinite(o->scale))
+        return emb_fail(err, EMB_ERR_INVALID_ARGUMENT,
+                        "scale %g must be finite", (double)o->scale);
+    return EMB_OK;
+}
+
+emb_status emb_check_model_options(const emb_model_options *options,
+                                   emb_error *err)
+{
+    emb_status status;
+
+    status = emb_check_struct_size(options, options->struct_size,
+                                   sizeof(*options), "emb_model_options", err);
+    if (status == EMB_OK)
+        status = check_enums(options, err);
+    if (status == EMB_OK)
+        status = check_sizes(options, err);
+    if (status == EMB_OK)
+        status = check_values(options, err);
+    return status;
+}
+
+void emb_table_release(emb_table *table)
+{
+    if (table->origin == TABLE_OWNED)
+        emb_aligned_free(table->data);
+    memset(table, 0, sizeof(*table));
+}
+
+/* Allocates an owned [rows, dim] table. */
+emb_status emb_table_allocate(emb_table *table, int64_t rows, int64_t dim,
+                              const char *name, emb_error *err)
+{
+    size_t bytes;
+
+    if (!emb_table_bytes(rows, dim, &bytes))
+        return emb_fail(err, EMB_ERR_INVALID_ARGUMENT,
+                        "%s table of %lld x %lld floats overflows the "
+                        "address space",
+                        name, (long long)rows, (long long)dim);
+    table->data = emb_aligned_alloc(bytes);
+    if (table->data == NULL)
+        return emb_fail(err, EMB_ERR_OUT_OF_MEMORY,
+                        "cannot allocate %zu bytes for the %s table", bytes,
+                        name);
+    table->rows = rows;
+    table->bytes = bytes;
+    table->origin = TABLE_OWNED;
+    return EMB_OK;
+}
+
+/* Fills rows [row_begin, rows) of an owned table by the model's init rule
+ * for generated tables (zeros or seeded normal). */
+void emb_table_fill_generated(const emb_model *model, emb_table *table,
+                              uint32_t table_index, int64_t row_begin)
+{
+    float *first = table->data + row_begin * model->dim;
+    int64_t count = table->rows - row_begin;
+
+    if (count <= 0)
+        return;
+    if (model->init == EMB_INIT_NORMAL)
+        emb_fill_normal(first, model->seed, table_index, row_begin,
+                        table->rows, model->dim, model->mean, model->stddev);
+    else
+        memset(first, 0, (size_t)count * (size_t)model->dim * sizeof(float));
+}
+
+static emb_status build_table(emb_model *model, uint32_t table_index,
+                              int64_t rows, const float *source,
+                              const char *name, emb_error *err)
+{
+    emb_table *table = &model->tables[table_index];
+    emb_status status;
+
+    if (rows == 0)
+        return EMB_OK;
+    if (model->init == EMB_INIT_BORROW) {
+        table->data = (float *)source;
+        table->rows = rows;
+        table->origin = TABLE_BORROWED;
+        return EMB_OK;
+    }
+
+    status = emb_table_allocate(table, rows, model->dim, name, err);
+    if (status != EMB_OK)
+        return status;
+    if (model->init == EMB_INIT_COPY)
+        memcpy(table->data, source, table->bytes);
+    else
+        emb_table_fill_generated(model, table, table_index, 0);
+    return EMB_OK;
+}
+
+static emb_status build_position_table(emb_model *model,
+                                       const emb_model_options *o,
+                                       emb_error *err)
+{
+    emb_table *table = &model->tables[EMB_TABLE_POSITION];
+    emb_status status;
+
+    if (o->position_kind == EMB_POSITION_LEARNED)
+        return build_table(model, EMB_TABLE_POSITION, o->context_length,
+                           o->position_data, "position", err);
+    if (o->position_kind == EMB_POSITION_NONE)
+        return EMB_OK;
+
+    /* Sinusoidal: always owned, computed whatever the init mode. */
+    status = emb_table_allocate(table, o->context_length, o->dim, "position",
+                                err);
+    if (status != EMB_OK)
+        return status;
+    emb_fill_sinusoid(table->data, o->context_length, o->dim,
+                      o->sinusoid_base, o->sinusoid_layout);
+    return EMB_OK;
+}
+
+emb_model *emb_model_new(const emb_model_options *o)
+{
+    emb_model *model = calloc(1, sizeof(*model));
+
+    if (model == NULL)
+        return NULL;
+    model->dim = o->dim;
+    model->init = o->init;
+    model->seed = o->seed;
+    model->mean = o->mean;
+    model->stddev = o->stddev;
+    model->position_kind = o->position_kind;
+    model->has_padding_id = o->has_padding_id == 1;
+    model->padding_id = o->padding_id;
+    model->has_scale = o->has_scale == 1;
+    model->scale = o->scale;
+    model->num_threads = o->num_threads > 0 ? o->num_threads
+                                            : emb_online_cpus();
+    model->kernel = o->kernel == EMB_KERNEL_AUTO ? EMB_KERNEL_FUSED
+                                                 : o->kernel;
+    return model;
+}
+
+emb_status emb_model_create(const emb_model_options *options,
+                            emb_model **out_model, emb_error *err)
+{
+    emb_model *model;
+    emb_status status;
+
+    if (options == NULL)
+        return emb_fail(err, EMB_ERR_INVALID_ARGUMENT, "options is NULL");
+    if (out_model == NULL)
+        return emb_fail(err, EMB_ERR_INVALID_ARGUMENT, "out_model is NULL");
+    status = emb_check_model_options(options, err);
+    if (status != EMB_OK)
+        return status;
+
+    model = emb_model_new(options);
+    if (model == NULL)
+        return emb_fail(err, EMB_ERR_OUT_OF_MEMORY,
+                        "cannot allocate the model handle");
+
+    status = build_table(model, EMB_TABLE_TOKEN, options->vocab_size,
+                         options->token_data, "token", err);
+    if (status == EMB_OK)
+        status = build_position_table(model, options, err);
+    if (status == EMB_OK)
+        status = build_table(model, EMB_TABLE_TOKEN_TYPE,
+                             options->token_type_count,
+                             options->token_type_data, "token-type", err);
+    if (status != EMB_OK) {
+        emb_model_destroy(model);
+        return status;
+    }
+
+    /* PyTorch semantics: generated tables start with a zero padding row. */
+    if (model->has_padding_id && (options->init == EMB_INIT_ZEROS ||
+                                  options->init == EMB_INIT_NORMAL))
+        memset(model->tables[EMB_TABLE_TOKEN].data +
+                   model->padding_id * model->dim,
+               0, (size_t)model->dim * sizeof(float));
+
+    *out_model = model;
+    return emb_succeed(err);
+}
+
+void emb_model_destroy(emb_model *model)
+{
+    if (model == NULL)
+        return;
+    for (int i = 0; i < 3; i++)
+        emb_table_release(&model->tables[i]);
+    if (model->mapping != NULL)
+        munmap(model->mapping, model->mapping_bytes);
+    free(model);
+}
