@@ -240,7 +240,8 @@ typedef struct emb_model_options {
      * by the same init rule as the other tables (table index 2 for
      * EMB_INIT_NORMAL). */
     int64_t token_type_count;
-    int32_t num_threads;       /* worker threads; 0 = online CPUs */
+    int32_t num_threads;       /* worker threads; 0 = online CPUs;
+                                  values above 1024 use 1024 */
     int32_t kernel;            /* EMB_KERNEL_*; default AUTO */
 } emb_model_options;
 
@@ -405,8 +406,11 @@ EMB_API emb_status emb_forward_ex_i64(const emb_model *model,
  * (k = 0, 1, ...) gets position start + k; padding slots get position 0,
  * whose embedding the model's attention mask is expected to ignore.
  * positions_count is the capacity of positions in elements and must be
- * >= B * T. Returns EMB_ERR_POSITION_OUT_OF_RANGE when start + k would not
- * fit the output type. Thread-safe. */
+ * >= B * T. Returns EMB_ERR_INVALID_ARGUMENT for NULL pointers (unless
+ * B * T is 0), negative sizes or start, a mask value other than 0 or 1, or a
+ * small capacity, and EMB_ERR_POSITION_OUT_OF_RANGE when start + T - 1 does
+ * not fit the output type. Positions are not checked against a model's
+ * context length here: forward does that. Thread-safe. */
 EMB_API emb_status emb_positions_from_mask_i32(const uint8_t *mask,
                                                int64_t batch, int64_t seq_len,
                                                int64_t start,
