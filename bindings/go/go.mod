@@ -1,0 +1,3 @@
+module libembedding/embedding
+
+go 1.19
