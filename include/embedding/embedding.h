@@ -456,8 +456,9 @@ enum {
      * aligned in place (no copy; resident memory grows with the rows
      * touched). Other tensors are converted into owned memory. The file must
      * not be modified or truncated while the model exists: the tables would
-     * change, or reading them would raise SIGBUS. Mapped tables are
-     * read-only (EMB_ERR_READ_ONLY). */
+     * change, or reading them would raise SIGBUS. Replacing or deleting the
+     * file (emb_model_save_safetensors renames a new file into place) is
+     * safe. Mapped tables are read-only (EMB_ERR_READ_ONLY). */
     EMB_LOAD_MMAP = 1
 };
 
@@ -466,7 +467,7 @@ enum {
 #define EMB_SAFETENSORS_MAX_HEADER (100u * 1024u * 1024u)
 
 /* Options for emb_model_load_safetensors. Fill with
- * emb_load_options_init first. */
+ * emb_load_options_init first; a NULL options pointer means the defaults. */
 typedef struct emb_load_options {
     uint32_t struct_size;       /* set by emb_load_options_init */
     int32_t mode;               /* EMB_LOAD_*; default EMB_LOAD_COPY */
@@ -476,7 +477,7 @@ typedef struct emb_load_options {
     const char *token_tensor;
     const char *position_tensor;
     /* 1 = the file has no position tensor: the model gets
-     * EMB_POSITION_NONE. Default 0. */
+     * EMB_POSITION_NONE (position_tensor must then be NULL). Default 0. */
     int32_t no_position_tensor;
     int32_t num_threads;        /* as emb_model_options.num_threads */
     int32_t kernel;             /* as emb_model_options.kernel */
@@ -488,18 +489,30 @@ EMB_API void emb_load_options_init(emb_load_options *options);
 /* Creates a model from a safetensors file at `path`.
  *
  * Tensor dtypes F32, F16 and BF16 are accepted; F16 and BF16 are widened
- * exactly to fp32. Shapes come from the file: the token tensor must be
- * [V, D] and the position tensor [C, D] with the same D.
+ * exactly to fp32 (subnormals, infinities and NaN payloads included; a
+ * signaling NaN stays signaling). Shapes come from the file: the token
+ * tensor must be [V, D] and the position tensor [C, D] with the same D.
+ * A tensor named "wtt.weight", as emb_model_save_safetensors writes, is
+ * loaded as the token-type table [token types, D]. Other tensors are
+ * validated and ignored.
  *
- * The whole header is validated before a handle is created: JSON syntax and
- * UTF-8, dtype names, shapes, data offsets (in order, without holes or
- * overlap, inside the file, equal to shape x dtype size, no 64-bit
- * overflow). Returns EMB_ERR_INVALID_ARGUMENT (NULL path or out_model, bad
- * options), EMB_ERR_IO (open, read or mmap failed; err->os_error and the
- * path in err->message), EMB_ERR_FORMAT (the rule broken and the tensor in
- * err->message), EMB_ERR_NOT_FOUND (the message lists the tensors that
- * exist), EMB_ERR_SHAPE_MISMATCH, EMB_ERR_OUT_OF_MEMORY. On failure no handle
- * is created and *out_model is unchanged. Thread-safe (no shared state). */
+ * The whole header is validated before a handle is created: UTF-8, strict
+ * JSON (nesting at most 64 deep, at most 2^24 values), a root object whose
+ * "__metadata__" holds only strings, dtype names, unique tensor names
+ * without NUL, shapes and data_offsets written as plain non-negative
+ * integers (no sign, fraction or exponent), data offsets in order without
+ * holes or overlap and ending at the end of the file, each equal to shape x
+ * dtype size, no 64-bit overflow. Returns EMB_ERR_INVALID_ARGUMENT (NULL path or out_model, bad
+ * options), EMB_ERR_UNSUPPORTED (unknown mode or kernel, a table dtype
+ * other than F32, F16, BF16), EMB_ERR_IO (open, read or mmap failed, or the
+ * path is not a regular file; err->os_error and the path in err->message),
+ * EMB_ERR_FORMAT (the rule broken and the tensor in err->message; files
+ * that are not safetensors, such as PyTorch zip checkpoints, are named as
+ * such), EMB_ERR_NOT_FOUND (the message lists the tensors that exist),
+ * EMB_ERR_SHAPE_MISMATCH (a table tensor of rank other than 2, with a zero
+ * dimension, or with a D that disagrees; the message names both tensors
+ * and shapes), EMB_ERR_OUT_OF_MEMORY. On failure no handle is created and
+ * *out_model is unchanged. Thread-safe (no shared state). */
 EMB_API emb_status emb_model_load_safetensors(const char *path,
                                               const emb_load_options *options,
                                               emb_model **out_model,
@@ -507,17 +520,28 @@ EMB_API emb_status emb_model_load_safetensors(const char *path,
 
 /* Writes the model's tables to `path` as a safetensors file: F32 tensors
  * "wte.weight" [V, D], "wpe.weight" [C, D] (absent under
- * EMB_POSITION_NONE) and "wtt.weight" [token types, D] when present, with
- * the header padded with spaces so every tensor starts 64-byte aligned.
- * metadata_keys / metadata_values are metadata_count NUL-terminated UTF-8
- * strings stored under "__metadata__" (both may be NULL when the count is 0).
+ * EMB_POSITION_NONE; a sinusoidal table is written as its values and loads
+ * back as a learned table) and "wtt.weight" [token types, D] when present.
+ * The header is padded with spaces so the data starts 64-byte aligned in
+ * the file. The format allows no gaps between tensors, so the tensors whose
+ * byte size is a multiple of 64 are stored first: every tensor starts
+ * 64-byte aligned when D is a multiple of 16 (as in GPT-2), and otherwise
+ * at least the first one does. metadata_keys / metadata_values are
+ * metadata_count NUL-terminated UTF-8 strings with unique keys, stored under
+ * "__metadata__" (both may be NULL when the count is 0).
  *
  * Atomic: the data goes to a temporary file in the same directory, which is
- * flushed, fsync'ed and renamed over `path`; on any failure the temporary
- * file is removed and an existing file at `path` is left as it was. Returns
- * EMB_ERR_INVALID_ARGUMENT (NULL, bad metadata strings) or EMB_ERR_IO
- * (err->os_error and the path in err->message). Thread-safe with forward and
- * other reads of the same handle. */
+ * fsync'ed and renamed over `path`, and then the directory is fsync'ed; on
+ * any failure before the rename the temporary file is removed and an
+ * existing file at `path` is left as it was. A replaced file keeps its
+ * permission bits; a new one gets 0666 less the umask. `path` must not name
+ * a directory or a special file (EMB_ERR_IO). Returns
+ * EMB_ERR_INVALID_ARGUMENT (NULL model or path, an empty path, bad metadata:
+ * negative count, NULL strings, invalid UTF-8, duplicate keys, or a header
+ * over EMB_SAFETENSORS_MAX_HEADER), EMB_ERR_OUT_OF_MEMORY or EMB_ERR_IO
+ * (err->os_error and the path in err->message; when only the final fsync
+ * of the directory fails, the new file is already in place). Thread-safe
+ * with forward and other reads of the same handle. */
 EMB_API emb_status emb_model_save_safetensors(const emb_model *model,
                                               const char *path,
                                               const char *const *metadata_keys,

@@ -142,12 +142,40 @@ static void free_inputs(run_inputs *inputs)
     ids_free(&inputs->sentences);
 }
 
+/* Loads the tables from --weights. */
+static int load_weights(const cli_options *options, emb_model **model)
+{
+    emb_load_options load_options;
+    emb_error err;
+    emb_status status;
+
+    emb_load_options_init(&load_options);
+    load_options.mode = options->mmap ? EMB_LOAD_MMAP : EMB_LOAD_COPY;
+    load_options.token_tensor = options->token_tensor;
+    load_options.position_tensor = options->position_tensor;
+    load_options.no_position_tensor =
+        options->position_kind == EMB_POSITION_NONE;
+    load_options.num_threads = (int32_t)options->threads;
+    load_options.kernel = options->kernel;
+
+    emb_error_init(&err);
+    status = emb_model_load_safetensors(options->weights_path, &load_options,
+                                        model, &err);
+    if (status != EMB_OK) {
+        print_library_error("cannot load the weights", status, &err);
+        return CLI_EXIT_DATA;
+    }
+    return CLI_CONTINUE;
+}
+
 static int create_model(const cli_options *options, emb_model **model)
 {
     emb_model_options model_options;
     emb_error err;
     emb_status status;
 
+    if (options->weights_path != NULL)
+        return load_weights(options, model);
     emb_model_options_init(&model_options);
     model_options.init = EMB_INIT_NORMAL;
     model_options.vocab_size = options->vocab_size;
@@ -241,6 +269,13 @@ static void print_tables(const cli_options *options, const emb_model *model,
     printf(", fp32, ");
     print_bytes((double)rows * (double)dim * 4.0);
     printf("\n");
+    if (options->weights_path != NULL) {
+        printf("         from %s (%s), loaded in %.3f s\n",
+               options->weights_path,
+               options->mmap ? "mapped where aligned F32" : "copied",
+               fill_seconds);
+        return;
+    }
     printf("         normal(0, %g) seed %llu", options->stddev,
            (unsigned long long)options->seed);
     if (options->has_padding_id)

@@ -149,6 +149,22 @@ static const option_spec OPTIONS[] = {
     INT64("token-types", "N", token_type_count, 0, INT64_MAX,
           "rows of the token-type table; 0 = no table (default 0)"),
 
+    HEADING("Weights file (instead of the random tables)"),
+    STRING("weights", "FILE", weights_path,
+           "load the tables from a safetensors file (F32, F16 or BF16 "
+           "tensors, shapes from the file); the table options above are "
+           "not used, except --positions none for a file without a "
+           "position tensor"),
+    STRING("token-tensor", "NAME", token_tensor,
+           "token table tensor in --weights (default wte.weight, else "
+           "transformer.wte.weight)"),
+    STRING("position-tensor", "NAME", position_tensor,
+           "position table tensor in --weights (default wpe.weight, else "
+           "transformer.wpe.weight)"),
+    FLAG("mmap", mmap,
+         "map --weights read-only and use 64-byte aligned F32 tensors in "
+         "place instead of reading them into memory"),
+
     HEADING("Forward"),
     INT64("start", "N", start, 0, INT64_MAX,
           "position of the first token, 0-based (default 0)"),
@@ -214,7 +230,8 @@ static void print_help(void)
     printf("Usage: %s [OPTION]...\n"
            "Computes input embeddings out[b, t, :] = token[ids[b, t], :] +\n"
            "position[start + t, :] with libembedding from seeded random "
-           "tables,\nand reports shapes, time and throughput.\n\n"
+           "tables\n(or the tables of a safetensors file, --weights), and "
+           "reports shapes,\ntime and throughput.\n\n"
            "Without --ids or --npy-ids it runs the demo: GPT-2 small shapes "
            "on the\ndemo sentences and the GPL-3 token ids of the data "
            "directory, with\ncosine similarities that show why positions "
@@ -358,10 +375,43 @@ static int apply_value(const option_spec *spec, const char *value,
     }
 }
 
+/* Rejects options that need --weights, or that a weights file replaces. */
+static int check_weights(const cli_options *options)
+{
+    if (options->weights_path == NULL) {
+        if (options->token_tensor != NULL ||
+            options->position_tensor != NULL || options->mmap) {
+            cli_error("--token-tensor, --position-tensor and --mmap need "
+                      "--weights FILE");
+            return CLI_EXIT_USAGE;
+        }
+        return CLI_CONTINUE;
+    }
+    if (options->position_kind == EMB_POSITION_SINUSOIDAL) {
+        cli_error("--positions sinusoidal cannot be used with --weights: "
+                  "the positions come from the file");
+        return CLI_EXIT_USAGE;
+    }
+    if (options->position_kind == EMB_POSITION_NONE &&
+        options->position_tensor != NULL) {
+        cli_error("--position-tensor cannot be used with --positions none");
+        return CLI_EXIT_USAGE;
+    }
+    if (options->has_padding_id || options->has_scale) {
+        cli_error("--padding-id and --scale cannot be used with --weights");
+        return CLI_EXIT_USAGE;
+    }
+    return CLI_CONTINUE;
+}
+
 /* Rejects combinations that no single option can check. */
 static int check_combinations(const cli_options *options)
 {
     bool has_ids = options->ids_path != NULL || options->npy_ids_path != NULL;
+    int status = check_weights(options);
+
+    if (status != CLI_CONTINUE)
+        return status;
 
     if (options->ids_path != NULL && options->npy_ids_path != NULL) {
         cli_error("--ids and --npy-ids cannot be used together");
@@ -373,8 +423,9 @@ static int check_combinations(const cli_options *options)
                   "--npy-ids");
         return CLI_EXIT_USAGE;
     }
+    /* A weights file brings its own token-type table, if any. */
     if (options->token_type_ids_path != NULL &&
-        options->token_type_count == 0) {
+        options->token_type_count == 0 && options->weights_path == NULL) {
         cli_error("--token-type-ids needs a token-type table: set "
                   "--token-types N");
         return CLI_EXIT_USAGE;

@@ -34,6 +34,13 @@ typedef struct cli_options {
     bool has_scale;
     int64_t token_type_count;
 
+    /* Weights file (safetensors) replacing the random tables; NULL when
+     * not given. */
+    const char *weights_path;
+    const char *token_tensor;
+    const char *position_tensor;
+    bool mmap;
+
     /* Forward. */
     int64_t start;
     int64_t threads;
