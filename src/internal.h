@@ -43,6 +43,7 @@ struct emb_model {
     bool has_scale;
     float scale;
     int32_t num_threads;
+    struct emb_pool *pool; /* num_threads - 1 forward workers, or NULL */
     int32_t kernel;        /* resolved: never EMB_KERNEL_AUTO */
     void *mapping;         /* file mapping of a safetensors load, or NULL */
     size_t mapping_bytes;
@@ -83,8 +84,10 @@ EMB_HIDDEN void emb_fill_normal(float *dst, uint64_t seed, uint32_t table_index,
                                 int64_t row_begin, int64_t row_end,
                                 int64_t dim, double mean, double stddev);
 
-/* Sinusoidal position table [rows, dim]. */
-EMB_HIDDEN void emb_fill_sinusoid(float *dst, int64_t rows, int64_t dim,
+/* Rows [row_begin, row_end) of the sinusoidal position table, written to
+ * dst (row-major, dim columns). */
+EMB_HIDDEN void emb_fill_sinusoid(float *dst, int64_t row_begin,
+                                  int64_t row_end, int64_t dim,
                                   double base, int32_t layout);
 
 /* Validates a struct_size field: at least known_size, and any bytes past
@@ -117,6 +120,10 @@ EMB_HIDDEN void emb_table_fill_generated(const emb_model *model,
 
 /* Frees an owned table and clears the struct. */
 EMB_HIDDEN void emb_table_release(emb_table *table);
+
+/* Largest worker thread count a model uses; larger requests are lowered
+ * to it. */
+#define EMB_MAX_THREADS 1024
 
 /* Online CPU count, at least 1. */
 EMB_HIDDEN int32_t emb_online_cpus(void);

@@ -9,6 +9,7 @@
 #include <sys/mman.h>
 
 #include "internal.h"
+#include "pool.h"
 
 emb_status emb_check_struct_size(const void *object, uint32_t struct_size,
                                   size_t known_size, const char *name,
@@ -206,6 +207,52 @@ emb_status emb_table_allocate(emb_table *table, int64_t rows, int64_t dim,
     return EMB_OK;
 }
 
+/* Table elements per chunk that a generated fill hands to one thread. */
+#define FILL_CHUNK_ELEMENTS ((int64_t)16 << 10)
+
+/* Rows [row_begin, row_begin + count) of one table filled on the model's
+ * worker pool. The pool, unlike an OpenMP team, keeps no process-wide
+ * state, so a forked child can still create models. Each element depends
+ * only on its table, row and column, so the split does not change the
+ * values. */
+typedef struct fill_job {
+    const emb_model *model;
+    float *first;          /* row row_begin of the table */
+    uint32_t table_index;
+    int64_t row_begin;
+    double sinusoid_base;
+    int32_t sinusoid_layout;
+} fill_job;
+
+static void fill_normal_rows(const void *context, int64_t begin, int64_t end)
+{
+    const fill_job *job = context;
+    const emb_model *m = job->model;
+
+    emb_fill_normal(job->first + begin * m->dim, m->seed, job->table_index,
+                    job->row_begin + begin, job->row_begin + end, m->dim,
+                    m->mean, m->stddev);
+}
+
+static void fill_sinusoid_rows(const void *context, int64_t begin,
+                               int64_t end)
+{
+    const fill_job *job = context;
+    int64_t dim = job->model->dim;
+
+    emb_fill_sinusoid(job->first + begin * dim, job->row_begin + begin,
+                      job->row_begin + end, dim, job->sinusoid_base,
+                      job->sinusoid_layout);
+}
+
+static void run_fill(const fill_job *job, emb_pool_task task, int64_t count)
+{
+    int64_t chunk_rows = FILL_CHUNK_ELEMENTS / job->model->dim;
+
+    emb_pool_run(job->model->pool, task, job, count,
+                 chunk_rows > 0 ? chunk_rows : 1);
+}
+
 /* Fills rows [row_begin, rows) of an owned table by the model's init rule
  * for generated tables (zeros or seeded normal). */
 void emb_table_fill_generated(const emb_model *model, emb_table *table,
@@ -213,12 +260,12 @@ void emb_table_fill_generated(const emb_model *model, emb_table *table,
 {
     float *first = table->data + row_begin * model->dim;
     int64_t count = table->rows - row_begin;
+    fill_job job = {model, first, table_index, row_begin, 0.0, 0};
 
     if (count <= 0)
         return;
     if (model->init == EMB_INIT_NORMAL)
-        emb_fill_normal(first, model->seed, table_index, row_begin,
-                        table->rows, model->dim, model->mean, model->stddev);
+        run_fill(&job, fill_normal_rows, count);
     else
         memset(first, 0, (size_t)count * (size_t)model->dim * sizeof(float));
 }
@@ -267,8 +314,9 @@ static emb_status build_position_table(emb_model *model,
                                 err);
     if (status != EMB_OK)
         return status;
-    emb_fill_sinusoid(table->data, o->context_length, o->dim,
-                      o->sinusoid_base, o->sinusoid_layout);
+    fill_job job = {model, table->data, EMB_TABLE_POSITION, 0,
+                    o->sinusoid_base, o->sinusoid_layout};
+    run_fill(&job, fill_sinusoid_rows, o->context_length);
     return EMB_OK;
 }
 
@@ -290,6 +338,13 @@ emb_model *emb_model_new(const emb_model_options *o)
     model->scale = o->scale;
     model->num_threads = o->num_threads > 0 ? o->num_threads
                                             : emb_online_cpus();
+    /* Each thread costs a stack and a pthread_t in the pool, so a huge
+     * request would exhaust memory before any forward runs. */
+    if (model->num_threads > EMB_MAX_THREADS)
+        model->num_threads = EMB_MAX_THREADS;
+    /* Without its workers (no memory or threads) the model still works,
+     * on the calling thread only. */
+    model->pool = emb_pool_create(model->num_threads - 1);
     model->kernel = o->kernel == EMB_KERNEL_AUTO ? EMB_KERNEL_FUSED
                                                  : o->kernel;
     return model;
@@ -344,6 +399,7 @@ void emb_model_destroy(emb_model *model)
         return;
     for (int i = 0; i < 3; i++)
         emb_table_release(&model->tables[i]);
+    emb_pool_destroy(model->pool);
     if (model->mapping != NULL)
         munmap(model->mapping, model->mapping_bytes);
     free(model);

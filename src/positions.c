@@ -66,11 +66,14 @@ emb_status emb_positions_from_mask_i32(const uint8_t *mask, int64_t batch,
     if (status != EMB_OK)
         return status;
 
+    /* start + real stays <= start + seq_len - 1, which check_mask showed
+     * fits; counting from start instead would overflow past the last. */
     for (int64_t b = 0; b < batch; b++) {
-        int64_t next = start;
+        int64_t real = 0;
         for (int64_t t = 0; t < seq_len; t++) {
             int64_t i = b * seq_len + t;
-            positions[i] = mask[i] ? (int32_t)next++ : 0;
+            positions[i] = mask[i] ? (int32_t)(start + real) : 0;
+            real += mask[i];
         }
     }
     return emb_succeed(err);
@@ -88,10 +91,11 @@ emb_status emb_positions_from_mask_i64(const uint8_t *mask, int64_t batch,
         return status;
 
     for (int64_t b = 0; b < batch; b++) {
-        int64_t next = start;
+        int64_t real = 0;
         for (int64_t t = 0; t < seq_len; t++) {
             int64_t i = b * seq_len + t;
-            positions[i] = mask[i] ? next++ : 0;
+            positions[i] = mask[i] ? start + real : 0;
+            real += mask[i];
         }
     }
     return emb_succeed(err);

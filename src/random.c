@@ -89,8 +89,8 @@ void emb_fill_normal(float *dst, uint64_t seed, uint32_t table_index,
 {
     uint64_t table_key = absorb(absorb(0, seed), table_index);
 
-    /* Each element is independent, so any split gives identical tables. */
-#pragma omp parallel for schedule(static)
+    /* Each element is independent, so any split of the rows over threads
+     * (the caller's choice) gives identical tables. */
     for (int64_t row = row_begin; row < row_end; row++) {
         uint64_t row_key = absorb(table_key, (uint64_t)row);
         float *out = dst + (row - row_begin) * dim;

@@ -9,14 +9,13 @@
 
 #include "internal.h"
 
-void emb_fill_sinusoid(float *dst, int64_t rows, int64_t dim, double base,
-                       int32_t layout)
+void emb_fill_sinusoid(float *dst, int64_t row_begin, int64_t row_end,
+                       int64_t dim, double base, int32_t layout)
 {
     int64_t pairs = (dim + 1) / 2;
 
-#pragma omp parallel for schedule(static)
-    for (int64_t p = 0; p < rows; p++) {
-        float *row = dst + p * dim;
+    for (int64_t p = row_begin; p < row_end; p++) {
+        float *row = dst + (p - row_begin) * dim;
 
         for (int64_t i = 0; i < pairs; i++) {
             double frequency = pow(base, -2.0 * (double)i / (double)dim);
