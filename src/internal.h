@@ -90,6 +90,9 @@ EMB_HIDDEN void emb_fill_sinusoid(float *dst, int64_t row_begin,
                                   int64_t row_end, int64_t dim,
                                   double base, int32_t layout);
 
+/* Largest struct_size accepted for any options struct. */
+#define EMB_MAX_STRUCT_SIZE 4096u
+
 /* Validates a struct_size field: at least known_size, and any bytes past
  * known_size (from a newer caller) zero. `name` names the struct. */
 EMB_HIDDEN emb_status emb_check_struct_size(const void *object,

@@ -17,6 +17,13 @@ emb_status emb_check_struct_size(const void *object, uint32_t struct_size,
 {
     const unsigned char *bytes = object;
 
+    /* Options structs stay far below this size; a larger value is an
+     * uninitialised struct, whose tail must not be read. */
+    if (struct_size > EMB_MAX_STRUCT_SIZE)
+        return emb_fail(err, EMB_ERR_INVALID_ARGUMENT,
+                        "%s.struct_size is %u, larger than any version of "
+                        "the struct; call the matching *_init function first",
+                        name, struct_size);
     if (struct_size < known_size)
         return emb_fail(err, EMB_ERR_INVALID_ARGUMENT,
                         "%s.struct_size is %u, expected at least %zu; "

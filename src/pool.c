@@ -30,12 +30,13 @@
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <string.h>
+#include <sys/types.h>
 #include <time.h>
+#include <unistd.h>
 
 #ifdef __linux__
 #include <linux/futex.h>
 #include <sys/syscall.h>
-#include <unistd.h>
 #endif
 
 #include "pool.h"
@@ -67,6 +68,7 @@ struct emb_pool {
     _Atomic(const void *) context;
     _Atomic int64_t rows;
     _Atomic int64_t chunk_rows;
+    pid_t owner_pid;                      /* process that started the threads */
     int32_t thread_count;
     pthread_t threads[];
 };
@@ -227,6 +229,7 @@ emb_pool *emb_pool_create(int32_t workers)
     atomic_init(&pool->rows, 0);
     atomic_init(&pool->chunk_rows, 1);
 
+    pool->owner_pid = getpid();
     if (pthread_attr_init(&attr) != 0) {
         emb_aligned_free(pool);
         return NULL;
@@ -255,6 +258,12 @@ void emb_pool_destroy(emb_pool *pool)
 {
     if (pool == NULL)
         return;
+    /* A forked child inherits the pool's memory but not its threads: there
+     * is nothing to stop or join there. */
+    if (getpid() != pool->owner_pid) {
+        emb_aligned_free(pool);
+        return;
+    }
     atomic_store(&pool->stop, true);
     atomic_fetch_add(&pool->wake, 1);
     wake_all(&pool->wake);

@@ -13,8 +13,8 @@
 #define DIM 264
 #define CONTEXT 128
 #define TYPES 2
-/* 4 x 128 x 264 floats is over 1 MiB, so each call may also start its own
- * OpenMP team while the other callers run. */
+/* 4 x 128 x 264 floats is over 1 MiB, so a call may take the handle's
+ * worker pool while the other callers run on their own threads. */
 #define MAX_BATCH 4
 
 typedef struct shared_tables {

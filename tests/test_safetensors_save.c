@@ -291,8 +291,8 @@ static void save_below_regular_file(void **state)
 
 /* Runs in a child process: with a 64 KiB file size limit, saving a 1 MiB
  * model must fail with EFBIG. Returns the child's exit code: 0 when the
- * save failed as expected. The model is created before fork because the
- * OpenMP runtime used by initialisation does not work in a forked child. */
+ * save failed as expected. The model is created before fork, so the child
+ * only saves and starts no worker threads of its own. */
 static int save_under_size_limit(const emb_model *model, const char *path)
 {
     struct rlimit limit = {64 * 1024, 64 * 1024};
