@@ -66,7 +66,7 @@ type Error struct {
 }
 
 func (e *Error) Error() string {
-	return fmt.Sprintf("embedding: %s: %s", e.Status, e.Message)
+	return fmt.Sprintf("embedding: %s: %s", e.Status.String(), e.Message)
 }
 
 // Is reports whether target is the Status of e.

@@ -70,8 +70,11 @@ func TestBadIDReportsElement(t *testing.T) {
 	if e.OSError != 0 || e.Unwrap() != nil {
 		t.Errorf("unexpected OS error %v", e.OSError)
 	}
-	if !strings.Contains(err.Error(), "id out of range") || !strings.Contains(err.Error(), "99") {
-		t.Errorf("message %q", err.Error())
+	if !strings.HasPrefix(err.Error(), "embedding: id out of range: ") {
+		t.Errorf("message %q does not start with one prefix and the status", err.Error())
+	}
+	if !strings.Contains(err.Error(), "99") {
+		t.Errorf("message %q does not name the value", err.Error())
 	}
 	for i, v := range out {
 		if v != 7.25 {

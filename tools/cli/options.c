@@ -413,6 +413,13 @@ static int check_combinations(const cli_options *options)
     if (status != CLI_CONTINUE)
         return status;
 
+    /* A binary .npy on a terminal or pipe is rarely intended, and the
+     * atomic write needs a directory to create its temporary file in. */
+    if (options->output_path != NULL && strcmp(options->output_path, "-") == 0) {
+        cli_error("--output needs a file name; standard output ('-') is not "
+                  "supported");
+        return CLI_EXIT_USAGE;
+    }
     if (options->ids_path != NULL && options->npy_ids_path != NULL) {
         cli_error("--ids and --npy-ids cannot be used together");
         return CLI_EXIT_USAGE;

@@ -4,7 +4,7 @@
 //! Otherwise runs `pkg-config` (or the program named by PKG_CONFIG), which
 //! honours PKG_CONFIG_PATH, and requires a 1.x version (ABI version 1).
 //! Only the shared library is linked: its own dependencies (OpenBLAS,
-//! OpenMP) are resolved by the dynamic loader.
+//! pthreads) are resolved by the dynamic loader.
 //!
 //! The library directory is exported to dependent build scripts as
 //! DEP_EMBEDDING_LIBDIR.
