@@ -45,6 +45,9 @@ struct emb_model {
     int32_t num_threads;
     struct emb_pool *pool; /* num_threads - 1 forward workers, or NULL */
     int32_t kernel;        /* resolved: never EMB_KERNEL_AUTO */
+    /* dim quiet NaNs, read by kernels in place of a row whose index went
+     * out of range after validation (the caller changed ids meanwhile). */
+    float *poison_row;
     void *mapping;         /* file mapping of a safetensors load, or NULL */
     size_t mapping_bytes;
 };

@@ -6,7 +6,14 @@
  *     (if any);  v = v + token-type row (if any)
  *
  * element by element in exactly that order, in fp32 without contraction,
- * so every kernel is bit-identical to the reference loop.
+ * so every kernel is bit-identical to the reference loop. (When two NaN
+ * operands meet, which NaN payload survives depends on the operand order of
+ * the instructions; the result is NaN in every kernel.)
+ *
+ * Each index is read from the caller's array once per row and checked again
+ * here, although the entry point validated it: a caller thread that changes
+ * ids during the call (a data race on its side) then gets the model's NaN
+ * poison row for that element instead of an out-of-bounds read.
  */
 #ifndef EMBEDDING_KERNELS_H
 #define EMBEDDING_KERNELS_H
@@ -33,11 +40,21 @@ static inline int64_t plan_index(const void *base, bool wide, int64_t i)
     return wide ? ((const int64_t *)base)[i] : ((const int32_t *)base)[i];
 }
 
+/* Row `index` of `table`, or the poison row when index is out of range. */
+static inline const float *table_row(const emb_model *m, int table,
+                                     int64_t index)
+{
+    const emb_table *t = &m->tables[table];
+
+    if ((uint64_t)index >= (uint64_t)t->rows)
+        return m->poison_row;
+    return t->data + index * m->dim;
+}
+
 static inline const float *plan_token_row(const forward_plan *plan, int64_t r)
 {
-    const emb_model *m = plan->model;
-    return m->tables[EMB_TABLE_TOKEN].data +
-           plan_index(plan->ids, plan->wide, r) * m->dim;
+    return table_row(plan->model, EMB_TABLE_TOKEN,
+                     plan_index(plan->ids, plan->wide, r));
 }
 
 /* NULL under EMB_POSITION_NONE. */
@@ -53,7 +70,7 @@ static inline const float *plan_position_row(const forward_plan *plan,
         position = plan_index(plan->position_ids, plan->wide, r);
     else
         position = plan->start + r % plan->seq_len;
-    return m->tables[EMB_TABLE_POSITION].data + position * m->dim;
+    return table_row(m, EMB_TABLE_POSITION, position);
 }
 
 /* NULL when no token-type ids were passed. */
@@ -63,8 +80,8 @@ static inline const float *plan_type_row(const forward_plan *plan, int64_t r)
 
     if (plan->type_ids == NULL)
         return NULL;
-    return m->tables[EMB_TABLE_TOKEN_TYPE].data +
-           plan_index(plan->type_ids, plan->wide, r) * m->dim;
+    return table_row(m, EMB_TABLE_TOKEN_TYPE,
+                     plan_index(plan->type_ids, plan->wide, r));
 }
 
 EMB_HIDDEN void emb_kernel_reference(const forward_plan *plan,

@@ -120,6 +120,18 @@ static emb_status check_sizes(const emb_model_options *o, emb_error *err)
     return status;
 }
 
+/* True when every angle p * base^(-2i/D) of the table is finite. With a
+ * base below 1 the frequencies grow with i, and a tiny base overflows. */
+static bool sinusoid_angles_finite(const emb_model_options *o)
+{
+    int64_t last_pair = (o->dim + 1) / 2 - 1;
+    double highest = pow(o->sinusoid_base,
+                         -2.0 * (double)last_pair / (double)o->dim);
+    double largest = highest > 1.0 ? highest : 1.0;
+
+    return isfinite(largest * (double)(o->context_length - 1));
+}
+
 static emb_status check_values(const emb_model_options *o, emb_error *err)
 {
     bool from_caller = o->init == EMB_INIT_COPY || o->init == EMB_INIT_BORROW;
@@ -135,6 +147,13 @@ static emb_status check_values(const emb_model_options *o, emb_error *err)
         return emb_fail(err, EMB_ERR_INVALID_ARGUMENT,
                         "sinusoid_base %g must be finite and positive",
                         o->sinusoid_base);
+    if (o->position_kind == EMB_POSITION_SINUSOIDAL &&
+        !sinusoid_angles_finite(o))
+        return emb_fail(err, EMB_ERR_INVALID_ARGUMENT,
+                        "sinusoid_base %g makes the angles of a %lld x %lld "
+                        "table overflow to infinity; use a larger base",
+                        o->sinusoid_base, (long long)o->context_length,
+                        (long long)o->dim);
     if (from_caller && o->token_data == NULL)
         return emb_fail(err, EMB_ERR_INVALID_ARGUMENT,
                         "token_data is NULL but init copies or borrows it");
@@ -333,6 +352,14 @@ emb_model *emb_model_new(const emb_model_options *o)
 
     if (model == NULL)
         return NULL;
+    /* dim passed emb_check_model_options, so dim floats fit size_t. */
+    model->poison_row = emb_aligned_alloc((size_t)o->dim * sizeof(float));
+    if (model->poison_row == NULL) {
+        free(model);
+        return NULL;
+    }
+    for (int64_t c = 0; c < o->dim; c++)
+        model->poison_row[c] = NAN;
     model->dim = o->dim;
     model->init = o->init;
     model->seed = o->seed;
@@ -407,6 +434,7 @@ void emb_model_destroy(emb_model *model)
     for (int i = 0; i < 3; i++)
         emb_table_release(&model->tables[i]);
     emb_pool_destroy(model->pool);
+    emb_aligned_free(model->poison_row);
     if (model->mapping != NULL)
         munmap(model->mapping, model->mapping_bytes);
     free(model);

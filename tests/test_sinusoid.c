@@ -3,6 +3,7 @@
  * and its use by the forward pass. */
 #include <math.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "helpers.h"
 
@@ -202,6 +203,36 @@ static void sinusoid_base_option(void **state)
     check_whole_table(16, 40, 1e6, EMB_SINUSOID_INTERLEAVED);
 }
 
+static void sinusoid_rejects_overflowing_base(void **state)
+{
+    emb_model_options options;
+    emb_model *model = NULL;
+    emb_error err;
+    const double bases[] = {5e-324, 1e-320};
+
+    (void)state;
+    for (size_t i = 0; i < sizeof(bases) / sizeof(bases[0]); i++) {
+        emb_model_options_init(&options);
+        emb_error_init(&err);
+        options.vocab_size = 2;
+        options.dim = 64;
+        options.context_length = 8;
+        options.position_kind = EMB_POSITION_SINUSOIDAL;
+        options.sinusoid_base = bases[i];
+        assert_int_equal(emb_model_create(&options, &model, &err),
+                         EMB_ERR_INVALID_ARGUMENT);
+        assert_null(model);
+        assert_non_null(strstr(err.message, "sinusoid_base"));
+    }
+}
+
+static void sinusoid_accepts_base_below_one(void **state)
+{
+    (void)state;
+    /* Frequencies grow with the column, but every angle stays finite. */
+    check_whole_table(8, 16, 0.5, EMB_SINUSOID_INTERLEAVED);
+}
+
 static void sinusoid_independent_of_init(void **state)
 {
     emb_model *zeros = sinusoid_model(12, 20, 10000.0, EMB_SINUSOID_SPLIT,
@@ -273,6 +304,8 @@ int main(void)
         cmocka_unit_test(sinusoid_odd_dim_split),
         cmocka_unit_test(sinusoid_whole_tables),
         cmocka_unit_test(sinusoid_base_option),
+        cmocka_unit_test(sinusoid_rejects_overflowing_base),
+        cmocka_unit_test(sinusoid_accepts_base_below_one),
         cmocka_unit_test(sinusoid_independent_of_init),
         cmocka_unit_test(sinusoid_forward_adds_rows),
     };

@@ -193,7 +193,9 @@ enum {
     EMB_SINUSOID_SPLIT = 1
 };
 
-/* Forward kernel. Every kernel gives bit-identical results. */
+/* Forward kernel. Every kernel gives bit-identical results, with one
+ * exception: where two NaN operands are added, each kernel returns a NaN,
+ * but which operand's payload survives may differ. */
 enum {
     EMB_KERNEL_AUTO = 0,      /* the fastest measured on this CPU (fused) */
     EMB_KERNEL_REFERENCE = 1, /* plain C loop: the test oracle */
@@ -203,7 +205,12 @@ enum {
 
 /* Options for emb_model_create. Fill with emb_model_options_init first, then
  * set what differs from the defaults. Grows at the end only; struct_size
- * tells the library which fields the caller knows. */
+ * tells the library which fields the caller knows. A struct_size below this
+ * version's sizeof is EMB_ERR_INVALID_ARGUMENT. A larger one (a caller built
+ * against a newer version) is accepted when the bytes this version does not
+ * know are all zero (their defaults), else EMB_ERR_UNSUPPORTED. Like a
+ * buffer capacity, struct_size is trusted: the library reads that many bytes
+ * (at most 4096; more is EMB_ERR_INVALID_ARGUMENT). */
 typedef struct emb_model_options {
     uint32_t struct_size;      /* set by emb_model_options_init */
     int32_t init;              /* EMB_INIT_*; default EMB_INIT_ZEROS */
@@ -223,7 +230,8 @@ typedef struct emb_model_options {
     const float *token_type_data;
     int32_t storage_dtype;     /* EMB_DTYPE_*; default EMB_DTYPE_F32 */
     int32_t position_kind;     /* EMB_POSITION_*; default LEARNED */
-    double sinusoid_base;      /* default 10000.0; must be > 0 */
+    double sinusoid_base;      /* default 10000.0; must be > 0 and keep
+                                  every angle finite */
     int32_t sinusoid_layout;   /* EMB_SINUSOID_*; default INTERLEAVED */
     /* Padding token id, meaningful only when has_padding_id is 1. Its row is
      * zeroed by EMB_INIT_ZEROS and EMB_INIT_NORMAL (copied and borrowed data
@@ -359,7 +367,9 @@ EMB_API emb_status emb_output_count(const emb_model *model, int64_t batch,
  *
  * Thread-safe: many threads may call forward on one handle at once, each
  * with its own out and err. `out` must not overlap the tables or ids. No heap
- * allocation happens here. */
+ * allocation happens here. The ids must not change during the call; if
+ * another thread changes one to an invalid value anyway, the call reads no
+ * memory outside the tables and writes NaN for that element's row. */
 EMB_API emb_status emb_forward_i32(const emb_model *model, const int32_t *ids,
                                    int64_t batch, int64_t seq_len,
                                    int64_t start, float *out,
@@ -469,7 +479,8 @@ enum {
 /* Options for emb_model_load_safetensors. Fill with
  * emb_load_options_init first; a NULL options pointer means the defaults. */
 typedef struct emb_load_options {
-    uint32_t struct_size;       /* set by emb_load_options_init */
+    uint32_t struct_size;       /* set by emb_load_options_init; same rules
+                                   as emb_model_options.struct_size */
     int32_t mode;               /* EMB_LOAD_*; default EMB_LOAD_COPY */
     /* Tensor names (NUL-terminated UTF-8). NULL = the defaults: "wte.weight"
      * then "transformer.wte.weight" for tokens, "wpe.weight" then
