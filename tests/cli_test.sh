@@ -338,6 +338,10 @@ printf '1 2 3\n3 2 1\n' >data/gpl3_ids.txt
 if run_ok "data dir" "${small[@]}" --data-dir data --output demo.npy; then
   check "data dir output" shape demo.npy 2 3 5
 fi
+# A missing data directory gives one line with the path and the fix.
+expect_error "missing data dir" 1 \
+    'cannot open no_data/sentences.txt: No such file or directory (the demo reads its ids from no_data; set another directory with --data-dir DIR' \
+    "${small[@]}" --data-dir no_data
 
 # --- --help and --quiet -----------------------------------------------------
 if "$cli" --help >help.txt 2>&1; then
@@ -352,6 +356,21 @@ else
 fi
 "$cli" --quiet --repeat 1 "${small[@]}" --ids ids.txt >quiet.txt 2>&1
 if [[ -s quiet.txt ]]; then fail "--quiet printed: $(cat quiet.txt)"; else pass; fi
+
+# Rates of an output under 1 MiB come with a note that one thread ran it;
+# 256 ids of 1024 floats (exactly 1 MiB) get no note.
+note="outputs under 1 MiB run on the calling thread"
+"$cli" --repeat 1 "${small[@]}" --ids ids.txt >small_run.txt 2>&1
+if grep -qF -- "$note" small_run.txt; then pass; else
+  fail "small output: stdout lacks '$note': $(cat small_run.txt)"
+fi
+printf '1 %.0s' $(seq 256) >ids256.txt; echo >>ids256.txt
+"$cli" --repeat 1 --vocab 8 --dim 1024 --context 256 --ids ids256.txt >large_run.txt 2>&1
+if grep -qF -- "M tokens/s" large_run.txt && ! grep -qF -- "$note" large_run.txt; then
+  pass
+else
+  fail "1 MiB output: expected rates without '$note': $(cat large_run.txt)"
+fi
 
 # --- Bad data: exit 1, one line naming file, line and value -----------------
 printf '1 2 3\n4 5 6\n7 abc 1\n' >bad_token.txt
@@ -368,6 +387,31 @@ printf '1 -1 3\n' >bad_negative.txt
 expect_error "negative id" 1 'bad_negative.txt:1: token id -1' "${small[@]}" --ids bad_negative.txt
 printf '1 2 3\n1 2\n' >ragged.txt
 expect_error "ragged lines" 1 'ragged.txt:2: 2 ids, but line 1 has 3' "${small[@]}" --ids ragged.txt
+printf '1 +5\n' >bad_plus.txt
+expect_error "id with plus sign" 1 'bad_plus.txt:1: invalid id "+5"' "${small[@]}" --ids bad_plus.txt
+printf '+0 1 2 3\n' >bad_plus_positions.txt
+expect_error "position id with plus sign" 1 'bad_plus_positions.txt:1: invalid id "+0"' \
+    "${small[@]}" --ids same.txt --position-ids bad_plus_positions.txt
+printf '1 2\n3 \0 4\n' >bad_nul.txt
+expect_error "NUL byte" 1 'bad_nul.txt:2: NUL byte' "${small[@]}" --ids bad_nul.txt
+printf '1 2\n\x01\n' >bad_control.txt
+expect_error "control byte" 1 'bad_control.txt:2: control byte 0x01' "${small[@]}" --ids bad_control.txt
+"$python" -c "import sys; sys.stdout.write('0 ' * (2**24 + 1) + '\\n')" >long_line.txt
+expect_error "line over 2^24 ids" 1 'long_line.txt:1: more than 16777216 ids on one line' \
+    "${small[@]}" --ids long_line.txt
+rm -f long_line.txt
+# An endless binary stream must be rejected at its first block: the reader
+# stops early, so the writer of this 1 MB stream gets a broken pipe.
+head -c 1000000 /dev/zero |
+  "$cli" --quiet --repeat 1 "${small[@]}" --ids - >stdout.txt 2>stderr.txt
+statuses=("${PIPESTATUS[@]}")
+if [[ ${statuses[1]} -eq 1 ]] && grep -qF '<stdin>:1: NUL byte' stderr.txt &&
+   [[ $(wc -l <stderr.txt) -eq 1 ]]; then pass; else
+  fail "NUL stream on stdin: exit status ${statuses[1]}, stderr: $(cat stderr.txt)"
+fi
+if [[ ${statuses[0]} -ne 0 ]]; then pass; else
+  fail "NUL stream on stdin: the CLI read all 1000000 bytes instead of stopping at the first NUL"
+fi
 printf '# only a comment\n\n' >empty.txt
 expect_error "no ids" 1 'empty.txt: no ids found' "${small[@]}" --ids empty.txt
 expect_error "missing file" 1 'cannot open missing.txt' "${small[@]}" --ids missing.txt
@@ -398,6 +442,15 @@ expect_error "npy 3-D" 1 "cube.npy: shape (2, 2, 2) has 3 dimensions" "${small[@
 expect_error "npy unsigned" 1 "unsigned.npy: dtype '<u4'" "${small[@]}" --npy-ids unsigned.npy
 head -c 100 ids64.npy >truncated.npy
 expect_error "npy truncated" 1 "truncated.npy: " "${small[@]}" --npy-ids truncated.npy
+head -c 6 ids64.npy >magic_only.npy
+expect_error "npy magic only" 1 "magic_only.npy: truncated .npy header" \
+    "${small[@]}" --npy-ids magic_only.npy
+head -c 8 ids64.npy >magic_version.npy
+expect_error "npy magic and version" 1 "magic_version.npy: truncated .npy header" \
+    "${small[@]}" --npy-ids magic_version.npy
+printf 'NUMPY\x01\x00' >no_magic.npy
+expect_error "npy without magic" 1 "no_magic.npy: not an .npy file" \
+    "${small[@]}" --npy-ids no_magic.npy
 "$python" check.py npy_ids range.npy 1,2,9 '<i4' 3
 expect_error "npy id out of range" 1 "range.npy: token id 9 at [0, 2] is outside [0, 8)" \
     "${small[@]}" --npy-ids range.npy
@@ -418,6 +471,12 @@ expect_error "zero base" 2 'invalid value "0" for --sinusoid-base' --sinusoid-ba
 expect_error "unknown kernel" 2 'invalid value "fast" for --kernel' --kernel fast --ids ids.txt
 expect_error "unknown positions" 2 'invalid value "rope" for --positions' --positions rope --ids ids.txt
 expect_error "zero repeat" 2 'invalid value "0" for --repeat' --repeat 0 --ids ids.txt
+expect_error "start with plus sign" 2 'invalid value "+1" for --start' --start +1 --ids ids.txt
+expect_error "vocab with plus sign" 2 'invalid value "+8" for --vocab' --vocab +8 --ids ids.txt
+expect_error "seed with plus sign" 2 'invalid value "+1" for --seed' --seed +1 --ids ids.txt
+expect_error "stddev with plus sign" 2 'invalid value "+1" for --stddev' --stddev +1 --ids ids.txt
+expect_error "hex stddev" 2 'invalid value "0x1p-3" for --stddev' --stddev 0x1p-3 --ids ids.txt
+run_ok "stddev with exponent" "${small[@]}" --stddev 1e-3 --ids ids.txt
 expect_error "unknown option" 2 'unknown option --idz' --idz ids.txt
 expect_error "positional argument" 2 'unexpected argument "ids.txt"' ids.txt
 expect_error "missing value" 2 'option --ids needs a value' --ids
@@ -439,11 +498,54 @@ status=$?
 if [[ $status -eq 1 ]] && grep -qF "no_such_dir/out.npy" stderr.txt; then pass; else
   fail "output in a missing directory: exit status $status, stderr: $(cat stderr.txt)"
 fi
+# expect_special_output NAME PATH KIND: --output PATH must exit 1 with one
+# line saying PATH is not a regular file, leave PATH a KIND (test -KIND) and
+# leave no temporary file.
+expect_special_output() {
+  local name=$1 path=$2 kind=$3 status
+  "$cli" --quiet "${small[@]}" --ids ids.txt --output "$path" >stdout.txt 2>stderr.txt
+  status=$?
+  if [[ $status -ne 1 ]]; then
+    fail "$name: exit status $status, expected 1; stderr: $(cat stderr.txt)"
+  elif [[ $(wc -l <stderr.txt) -ne 1 ]] ||
+       ! grep -qF "cannot write $path: it exists and is not a regular file" stderr.txt; then
+    fail "$name: expected one line saying $path is not a regular file: $(cat stderr.txt)"
+  elif ! test "-$kind" "$path"; then
+    fail "$name: $path was replaced: $(ls -l "$path")"
+  elif compgen -G "$path.tmp-*" >/dev/null; then
+    fail "$name: temporary files were left: $(ls -d "$path".tmp-*)"
+  else
+    pass
+  fi
+}
 mkdir out_dir.npy
-"$cli" --quiet "${small[@]}" --ids ids.txt --output out_dir.npy 2>stderr.txt
-status=$?
-if [[ $status -eq 1 ]] && ! compgen -G 'out_dir.npy.tmp-*' >/dev/null; then pass; else
-  fail "output over a directory: exit status $status, temporary files: $(ls -d out_dir.npy.tmp-* 2>/dev/null)"
+expect_special_output "output over a directory" out_dir.npy d
+mkfifo out_fifo.npy
+expect_special_output "output over a FIFO" out_fifo.npy p
+ln -s out_fifo.npy link_to_fifo.npy
+expect_special_output "output over a link to a FIFO" link_to_fifo.npy p
+
+# As with emb_model_save_safetensors, a symbolic link to a regular file is
+# replaced by the new file, and its target is left alone. A replaced file
+# keeps its permission bits.
+echo "link target" >target.npy
+ln -s target.npy link.npy
+if run_ok "output over a link" "${small[@]}" --ids ids.txt --output link.npy; then
+  if [[ -f link.npy && ! -L link.npy ]]; then pass; else
+    fail "output over a link: link.npy is not a regular file: $(ls -l link.npy)"
+  fi
+  check "output over a link equals a plain run" identical link.npy ref.npy
+  if [[ "$(cat target.npy)" == "link target" ]]; then pass; else
+    fail "output over a link: the link target was changed"
+  fi
+fi
+cp ref.npy private.npy
+chmod 600 private.npy
+if run_ok "output over a 0600 file" "${small[@]}" --ids ids.txt --output private.npy; then
+  mode=$(stat -c %a private.npy)
+  if [[ $mode == 600 ]]; then pass; else
+    fail "output over a 0600 file: mode is now $mode"
+  fi
 fi
 
 echo "cli_test: $passed passed, $failed failed"

@@ -1,17 +1,21 @@
 /*
  * Error output, strict number parsing and file reading for embedding-cli.
  */
+#define _POSIX_C_SOURCE 200809L /* O_CLOEXEC */
 #include "common.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
-/* Bytes read from a file or stdin per fread call. */
-#define READ_CHUNK ((size_t)1 << 20)
+/* Bytes read per read call. Small, so that a check rejects bad input
+ * early. */
+#define READ_CHUNK ((size_t)64 << 10)
 
 void cli_error(const char *format, ...)
 {
@@ -24,17 +28,13 @@ void cli_error(const char *format, ...)
     fputc('\n', stderr);
 }
 
-/* strtoll and friends skip leading blanks and accept an empty string as 0;
- * a strict parse rejects both. */
-static bool starts_like_number(const char *text, bool allow_sign)
+/* strtoll and strtod skip leading blanks, accept '+', and strtod also
+ * reads hex, "inf" and "nan"; a strict parse rejects all of them. */
+static bool is_plain_integer(const char *text, bool allow_minus)
 {
-    char first = text[0];
+    const char *digits = text + (allow_minus && text[0] == '-');
 
-    if (first >= '0' && first <= '9')
-        return true;
-    if (first == '.')
-        return true;
-    return allow_sign && (first == '-' || first == '+');
+    return *digits != '\0' && strspn(digits, "0123456789") == strlen(digits);
 }
 
 bool parse_int64(const char *text, int64_t *value)
@@ -42,11 +42,11 @@ bool parse_int64(const char *text, int64_t *value)
     char *end;
     long long parsed;
 
-    if (!starts_like_number(text, true) || text[0] == '.')
+    if (!is_plain_integer(text, true))
         return false;
     errno = 0;
     parsed = strtoll(text, &end, 10);
-    if (end == text || *end != '\0' || errno == ERANGE)
+    if (*end != '\0' || errno == ERANGE)
         return false;
     *value = (int64_t)parsed;
     return true;
@@ -58,7 +58,7 @@ bool parse_uint64(const char *text, uint64_t *value)
     unsigned long long parsed;
 
     /* strtoull accepts "-1" and wraps it to the maximum: allow digits only. */
-    if (!(text[0] >= '0' && text[0] <= '9'))
+    if (!is_plain_integer(text, false))
         return false;
     errno = 0;
     parsed = strtoull(text, &end, 10);
@@ -70,10 +70,13 @@ bool parse_uint64(const char *text, uint64_t *value)
 
 bool parse_double(const char *text, double *value)
 {
+    const char *first = text + (text[0] == '-');
     char *end;
     double parsed;
 
-    if (!starts_like_number(text, true))
+    /* A '+' may only follow the exponent's 'e', which strtod checks. */
+    if (!((*first >= '0' && *first <= '9') || *first == '.') ||
+        strspn(text, "0123456789.eE+-") != strlen(text))
         return false;
     errno = 0;
     parsed = strtod(text, &end);
@@ -115,55 +118,98 @@ const char *display_name(const char *path)
     return strcmp(path, "-") == 0 ? "<stdin>" : path;
 }
 
-int read_whole_file(const char *path, char **data, size_t *size)
+/* Reads up to `count` bytes, retrying after a signal. Returns the byte
+ * count (0 at the end of the file) or -1 with errno set. */
+static ssize_t read_some(int fd, char *buffer, size_t count)
+{
+    ssize_t got;
+
+    do {
+        got = read(fd, buffer, count);
+    } while (got < 0 && errno == EINTR);
+    return got;
+}
+
+/* Grows *buffer to at least `needed` bytes. Doubling stops at the maximum
+ * that read_whole_file uses: the limit, one byte over it and the NUL. */
+static bool reserve(char **buffer, size_t *capacity, size_t needed)
+{
+    size_t max_capacity = CLI_MAX_INPUT_BYTES + 2;
+    size_t grown;
+    char *bigger;
+
+    if (*capacity >= needed)
+        return true;
+    grown = *capacity == 0 ? READ_CHUNK + 1 : *capacity * 2;
+    if (grown > max_capacity)
+        grown = max_capacity;
+    if (grown < needed)
+        grown = needed;
+    bigger = realloc(*buffer, grown);
+    if (bigger == NULL)
+        return false;
+    *buffer = bigger;
+    *capacity = grown;
+    return true;
+}
+
+int read_whole_file(const char *path, read_checker check, void *context,
+                    char **data, size_t *size)
 {
     bool from_stdin = strcmp(path, "-") == 0;
-    FILE *file = from_stdin ? stdin : fopen(path, "rb");
+    int fd = from_stdin ? STDIN_FILENO : open(path, O_RDONLY | O_CLOEXEC);
+    const char *name = display_name(path);
     char *buffer = NULL;
     size_t used = 0, capacity = 0;
+    int failure = 0;
 
-    if (file == NULL) {
+    if (fd < 0) {
         cli_error("cannot open %s: %s", path, strerror(errno));
         return CLI_EXIT_DATA;
     }
     for (;;) {
-        size_t got;
+        /* One byte over the limit is enough to know the input is too big. */
+        size_t request = CLI_MAX_INPUT_BYTES + 1 - used;
+        ssize_t got;
 
-        if (capacity - used < READ_CHUNK + 1) {
-            size_t grown = capacity == 0 ? READ_CHUNK + 1 : capacity * 2;
-            char *bigger;
-
-            if (grown < capacity) {
-                errno = ENOMEM;
-                goto fail;
-            }
-            bigger = realloc(buffer, grown);
-            if (bigger == NULL)
-                goto fail;
-            buffer = bigger;
-            capacity = grown;
-        }
-        got = fread(buffer + used, 1, READ_CHUNK, file);
-        used += got;
-        if (got < READ_CHUNK) {
-            if (ferror(file)) {
-                errno = errno != 0 ? errno : EIO;
-                goto fail;
-            }
+        if (request > READ_CHUNK)
+            request = READ_CHUNK;
+        if (!reserve(&buffer, &capacity, used + request + 1)) {
+            failure = ENOMEM;
             break;
         }
+        got = read_some(fd, buffer + used, request);
+        if (got < 0) {
+            failure = errno;
+            break;
+        }
+        if (got == 0)
+            break;
+        if (check != NULL &&
+            !check(buffer, used, used + (size_t)got, context))
+            goto rejected;
+        used += (size_t)got;
+        if (used > CLI_MAX_INPUT_BYTES) {
+            cli_error("%s: the input is larger than %zu MiB, the limit for "
+                      "an id file",
+                      name, CLI_MAX_INPUT_BYTES >> 20);
+            goto rejected;
+        }
+    }
+    if (failure != 0) {
+        cli_error("cannot read %s: %s", name, strerror(failure));
+        goto rejected;
     }
     if (!from_stdin)
-        fclose(file);
+        close(fd);
     buffer[used] = '\0';
     *data = buffer;
     *size = used;
     return CLI_CONTINUE;
 
-fail:
-    cli_error("cannot read %s: %s", display_name(path), strerror(errno));
+rejected:
     if (!from_stdin)
-        fclose(file);
+        close(fd);
     free(buffer);
     return CLI_EXIT_DATA;
 }

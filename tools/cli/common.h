@@ -23,10 +23,16 @@ enum {
 /* Prints "embedding-cli: <message>" and a newline on stderr. */
 void cli_error(const char *format, ...) __attribute__((format(printf, 1, 2)));
 
+/* Largest input file read, in bytes. A text id file of this size contains
+ * over 100 million ids, far more than a forward call can embed in memory. */
+#define CLI_MAX_INPUT_BYTES ((size_t)256 << 20)
+
 /* Strict decimal parsers: the whole string must be the number, with no
- * leading or trailing blanks, and inside the type's range. parse_double
- * accepts finite values only. Each returns false and leaves *value unchanged
- * on failure. */
+ * leading or trailing blanks, and inside the type's range. Integers are
+ * decimal digits with an optional leading '-' (parse_uint64: digits only);
+ * '+' is rejected. parse_double accepts digits, '.', a leading '-' and an
+ * exponent such as "1e-3", and finite values only (no hex, "inf" or
+ * "nan"). Each returns false and leaves *value unchanged on failure. */
 bool parse_int64(const char *text, int64_t *value);
 bool parse_uint64(const char *text, uint64_t *value);
 bool parse_double(const char *text, double *value);
@@ -36,11 +42,21 @@ bool parse_double(const char *text, double *value);
 void quote_for_message(const char *text, size_t length, char *out,
                        size_t out_size);
 
+/* Checks the bytes data[checked, size) that a read has just added; the
+ * earlier bytes were checked by previous calls. Returns false after
+ * printing why the input is rejected, which stops the reading. */
+typedef bool (*read_checker)(const char *data, size_t checked, size_t size,
+                             void *context);
+
 /* Reads the whole file at `path` ("-" = standard input) into a new buffer
  * with a NUL byte appended; *size excludes that byte. The caller frees
- * *data. On failure prints a message naming `path` and returns
- * CLI_EXIT_DATA; returns CLI_CONTINUE on success. */
-int read_whole_file(const char *path, char **data, size_t *size);
+ * *data. `check` (may be NULL) receives each block as soon as it is
+ * read, so bad input such as an endless stream of NUL bytes is rejected
+ * without reading on. Input over CLI_MAX_INPUT_BYTES is rejected. On failure prints
+ * one line naming `path` and returns CLI_EXIT_DATA; returns CLI_CONTINUE on
+ * success. */
+int read_whole_file(const char *path, read_checker check, void *context,
+                    char **data, size_t *size);
 
 /* Name of `path` in messages: "<stdin>" for "-", else the path. */
 const char *display_name(const char *path);

@@ -98,13 +98,39 @@ static void builder_free(ids_builder *builder)
     memset(builder, 0, sizeof(*builder));
 }
 
-static long line_of_offset(const char *data, size_t offset)
-{
-    long line = 1;
+/* State of check_text_bytes across the blocks of one file. */
+typedef struct text_check {
+    const char *source;
+    long line;  /* 1-based line of the next byte */
+} text_check;
 
-    for (size_t i = 0; i < offset; i++)
-        line += data[i] == '\n';
-    return line;
+/* Rejects a NUL byte or a control character other than a blank or line
+ * end. Such a byte means a binary file, most likely an .npy given to --ids,
+ * or an endless device such as /dev/zero. */
+static bool check_text_bytes(const char *data, size_t checked, size_t size,
+                             void *context)
+{
+    text_check *state = context;
+
+    for (size_t i = checked; i < size; i++) {
+        unsigned char byte = (unsigned char)data[i];
+
+        if (byte == '\n') {
+            state->line++;
+        } else if (byte == 0 || byte == 0x7f ||
+                   (byte < 0x20 && strchr(BLANKS, byte) == NULL)) {
+            if (byte == 0)
+                cli_error("%s:%ld: NUL byte in a text id file (for .npy "
+                          "files use --npy-ids)",
+                          state->source, state->line);
+            else
+                cli_error("%s:%ld: control byte 0x%02x in a text id file "
+                          "(for .npy files use --npy-ids)",
+                          state->source, state->line, byte);
+            return false;
+        }
+    }
+    return true;
 }
 
 /* Returns the text of a comment line after '#' and one optional space, with
@@ -125,7 +151,7 @@ static const char *comment_text(char *line)
 static void report_invalid_id(const char *source, long line, const char *token)
 {
     char quoted[QUOTE_SIZE];
-    const char *digits = token + (token[0] == '-' || token[0] == '+');
+    const char *digits = token + (token[0] == '-');
     bool all_digits = *digits != '\0' && strspn(digits, "0123456789") ==
                                              strlen(digits);
 
@@ -140,11 +166,18 @@ static int parse_line(ids_builder *builder, char *line, long line_number,
                       const char *source)
 {
     char *save = NULL;
+    int64_t count = 0;
 
     for (char *token = strtok_r(line, BLANKS, &save); token != NULL;
          token = strtok_r(NULL, BLANKS, &save)) {
         int64_t id;
 
+        if (++count > IDS_MAX_PER_LINE) {
+            cli_error("%s:%ld: more than %lld ids on one line (the limit "
+                      "per sequence)",
+                      source, line_number, (long long)IDS_MAX_PER_LINE);
+            return CLI_EXIT_DATA;
+        }
         if (!parse_int64(token, &id)) {
             report_invalid_id(source, line_number, token);
             return CLI_EXIT_DATA;
@@ -219,25 +252,16 @@ static int parse_text(char *data, size_t size, bool rectangular,
 int ids_read_text(const char *path, bool rectangular, id_sequences *out)
 {
     const char *source = display_name(path);
+    text_check check = {source, 1};
     ids_builder builder = {0};
-    char *data, *nul, *source_copy;
+    char *data, *source_copy;
     size_t size;
     int status;
 
     memset(out, 0, sizeof(*out));
-    status = read_whole_file(path, &data, &size);
+    status = read_whole_file(path, check_text_bytes, &check, &data, &size);
     if (status != CLI_CONTINUE)
         return status;
-
-    /* A NUL byte means a binary file, most likely an .npy given to --ids. */
-    nul = memchr(data, '\0', size);
-    if (nul != NULL) {
-        cli_error("%s:%ld: NUL byte in a text id file (for .npy files use "
-                  "--npy-ids)",
-                  source, line_of_offset(data, (size_t)(nul - data)));
-        free(data);
-        return CLI_EXIT_DATA;
-    }
 
     status = parse_text(data, size, rectangular, source, &builder);
     free(data);

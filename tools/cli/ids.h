@@ -6,12 +6,18 @@
  * Text format: one sequence per line, ids in decimal separated by blanks.
  * Empty lines and lines whose first non-blank character is '#' are skipped.
  * A comment line directly above a sequence line is that sequence's label.
+ * An id is decimal digits with an optional leading '-' ("+5" is invalid).
+ * A file contains at most CLI_MAX_INPUT_BYTES (256 MiB), and a line at most
+ * IDS_MAX_PER_LINE ids.
  */
 #ifndef EMB_CLI_IDS_H
 #define EMB_CLI_IDS_H
 
 #include <stdbool.h>
 #include <stdint.h>
+
+/* Most ids on one line of a text file: the longest sequence read. */
+#define IDS_MAX_PER_LINE ((int64_t)1 << 24)
 
 typedef struct id_sequences {
     char *source;      /* file name used in messages (owned) */
@@ -26,9 +32,11 @@ typedef struct id_sequences {
 /* Reads the text file at `path` ("-" = standard input) into *out, which the
  * caller releases with ids_free. With `rectangular` set, every sequence must
  * have the same length. Rejects a file without ids, a token that is not a
- * 64-bit decimal integer, and NUL bytes. On failure prints one line naming
- * the file, the line and the value, leaves *out empty and returns
- * CLI_EXIT_DATA; returns CLI_CONTINUE on success. */
+ * 64-bit decimal integer, a line of more than IDS_MAX_PER_LINE ids and a
+ * file over CLI_MAX_INPUT_BYTES. A NUL byte or other control character
+ * (except blanks) is rejected as soon as it is read. On failure prints one
+ * line naming the file, the line and the value, leaves *out empty and
+ * returns CLI_EXIT_DATA; returns CLI_CONTINUE on success. */
 int ids_read_text(const char *path, bool rectangular, id_sequences *out);
 
 /* Releases everything *sequences owns and empties it. */

@@ -266,16 +266,43 @@ static uint64_t read_le(const unsigned char *bytes, size_t size)
     return value;
 }
 
+/* Rejects a file whose first bytes differ from the .npy magic as soon as
+ * they are read, so that an endless device such as /dev/zero is not read
+ * on. */
+static bool check_magic(const char *data, size_t checked, size_t size,
+                        void *context)
+{
+    const char *source = context;
+
+    if (checked >= NPY_MAGIC_SIZE)
+        return true;
+    if (memcmp(data, NPY_MAGIC, size < NPY_MAGIC_SIZE ? size
+                                                      : NPY_MAGIC_SIZE) != 0) {
+        cli_error("%s: not an .npy file (no \\x93NUMPY magic)", source);
+        return false;
+    }
+    return true;
+}
+
 /* Locates the header text after the magic, version and length fields. */
 static bool locate_header(const char *source, const unsigned char *data,
                           size_t size, size_t *header_start,
                           size_t *header_size)
 {
+    size_t magic_bytes = size < NPY_MAGIC_SIZE ? size : NPY_MAGIC_SIZE;
     size_t length_size;
 
-    if (size < NPY_MAGIC_SIZE + 4 ||
-        memcmp(data, NPY_MAGIC, NPY_MAGIC_SIZE) != 0) {
+    if (size == 0 || memcmp(data, NPY_MAGIC, magic_bytes) != 0) {
         cli_error("%s: not an .npy file (no \\x93NUMPY magic)", source);
+        return false;
+    }
+    /* The file starts like an .npy file but ends before the version. */
+    if (size < NPY_MAGIC_SIZE + 2) {
+        cli_error("%s: truncated .npy header (the file ends after %zu "
+                  "bytes, %s)",
+                  source, size,
+                  size < NPY_MAGIC_SIZE ? "inside the magic"
+                                        : "before the format version");
         return false;
     }
     switch (data[6]) {
@@ -293,7 +320,9 @@ static bool locate_header(const char *source, const unsigned char *data,
         return false;
     }
     if (size < NPY_MAGIC_SIZE + 2 + length_size) {
-        cli_error("%s: truncated .npy header", source);
+        cli_error("%s: truncated .npy header (the file ends after %zu "
+                  "bytes, before the header length)",
+                  source, size);
         return false;
     }
     *header_start = NPY_MAGIC_SIZE + 2 + length_size;
@@ -369,7 +398,8 @@ int npy_read_ids(const char *path, id_sequences *out)
     int status;
 
     memset(out, 0, sizeof(*out));
-    status = read_whole_file(path, &data, &size);
+    status = read_whole_file(path, check_magic, (void *)display_name(path),
+                             &data, &size);
     if (status != CLI_CONTINUE)
         return status;
     status = decode_ids(display_name(path), (const unsigned char *)data,
@@ -447,6 +477,47 @@ static bool write_floats(FILE *file, const float *data, size_t count)
     return true;
 }
 
+static const char *file_kind(mode_t mode)
+{
+    if (S_ISDIR(mode))
+        return "a directory";
+    if (S_ISFIFO(mode))
+        return "a FIFO";
+    if (S_ISCHR(mode))
+        return "a character device";
+    if (S_ISBLK(mode))
+        return "a block device";
+    if (S_ISSOCK(mode))
+        return "a socket";
+    return "a special file";
+}
+
+/* Checks what is at `path` the way emb_model_save_safetensors does. Nothing
+ * there, or a dangling symbolic link, gives *exists = false. A regular
+ * file, or a symbolic link to one, gives *exists = true and its permission
+ * bits in *mode. Anything else is an error, printed here. */
+static bool check_destination(const char *path, bool *exists, mode_t *mode)
+{
+    struct stat info;
+
+    *exists = false;
+    if (stat(path, &info) != 0) {
+        if (errno == ENOENT)
+            return true;
+        cli_error("cannot write %s: %s", path, strerror(errno));
+        return false;
+    }
+    if (!S_ISREG(info.st_mode)) {
+        cli_error("cannot write %s: it exists and is not a regular file "
+                  "(it is %s)",
+                  path, file_kind(info.st_mode));
+        return false;
+    }
+    *exists = true;
+    *mode = info.st_mode & 07777;
+    return true;
+}
+
 int npy_write_f32(const char *path, const float *data, const int64_t *shape,
                   int rank)
 {
@@ -454,13 +525,19 @@ int npy_write_f32(const char *path, const float *data, const int64_t *shape,
     size_t header_size = build_header(shape, rank, header);
     size_t count = 1;
     size_t temp_size = strlen(path) + sizeof(".tmp-XXXXXX");
-    char *temp_path = malloc(temp_size);
-    mode_t mask;
+    char *temp_path;
+    bool exists;
+    mode_t mode = 0;
     FILE *file;
     int fd;
 
     for (int i = 0; i < rank; i++)
         count *= (size_t)shape[i];
+    /* NOTE: a FIFO or device created at `path` after this check is still
+     * replaced by the rename, as in the library's save. */
+    if (!check_destination(path, &exists, &mode))
+        return CLI_EXIT_DATA;
+    temp_path = malloc(temp_size);
     if (temp_path == NULL) {
         cli_error("cannot write %s: out of memory", path);
         return CLI_EXIT_DATA;
@@ -473,10 +550,14 @@ int npy_write_f32(const char *path, const float *data, const int64_t *shape,
         free(temp_path);
         return CLI_EXIT_DATA;
     }
-    /* mkstemp creates mode 0600, so set the usual 0666 & ~umask. */
-    mask = umask(0);
-    umask(mask);
-    if (fchmod(fd, 0666 & ~mask) != 0 || (file = fdopen(fd, "wb")) == NULL) {
+    /* mkstemp creates mode 0600. A replaced file keeps its permission
+     * bits, and a new one gets the usual 0666 & ~umask. */
+    if (!exists) {
+        mode = umask(0);
+        umask(mode);
+        mode = 0666 & ~mode;
+    }
+    if (fchmod(fd, mode) != 0 || (file = fdopen(fd, "wb")) == NULL) {
         cli_error("cannot write %s: %s", path, strerror(errno));
         close(fd);
         goto remove_temp;

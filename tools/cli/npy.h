@@ -25,9 +25,13 @@ int npy_read_ids(const char *path, id_sequences *out);
  *
  * The file is written to a temporary file in the same directory, flushed to
  * disk and renamed over `path`, so `path` is either left as it was or contains
- * the complete array. On failure the temporary file is removed, a message
- * naming `path` is printed and CLI_EXIT_DATA is returned; returns
- * CLI_CONTINUE on success. */
+ * the complete array. As with emb_model_save_safetensors, `path` must be
+ * missing or a regular file, and a replaced file keeps its permission bits.
+ * A directory, FIFO, device or socket at `path` is rejected before
+ * anything is written. A symbolic link to a regular file is replaced by the new file,
+ * and the file it pointed to is left unchanged. On failure the temporary
+ * file is removed (or never created), one line naming `path` is printed
+ * and CLI_EXIT_DATA is returned; returns CLI_CONTINUE on success. */
 int npy_write_f32(const char *path, const float *data, const int64_t *shape,
                   int rank);
 

@@ -11,6 +11,7 @@
 
 #include "common.h"
 #include "embedding/embedding.h"
+#include "ids.h"
 
 #ifndef EMB_DEFAULT_DATA_DIR
 #define EMB_DEFAULT_DATA_DIR "tests/data"
@@ -104,7 +105,9 @@ static const option_spec OPTIONS[] = {
            "shape as the ids; needs --token-types"),
     STRING("output", "FILE.npy", output_path,
            "write the embeddings as a float32 .npy array [batch, seq_len, "
-           "dim]; the demo writes its GPL-3 batch"),
+           "dim]; the demo writes its GPL-3 batch; replaces a regular file "
+           "(a symbolic link itself, not its target) and rejects a "
+           "directory, FIFO or device"),
     STRING("data-dir", "DIR", data_dir,
            "directory with sentences.txt and gpl3_ids.txt for the demo "
            "(default " EMB_DEFAULT_DATA_DIR ")"),
@@ -169,7 +172,8 @@ static const option_spec OPTIONS[] = {
     INT64("start", "N", start, 0, INT64_MAX,
           "position of the first token, 0-based (default 0)"),
     INT64("threads", "N", threads, 0, INT32_MAX,
-          "worker threads; 0 = one per online CPU (default 0)"),
+          "worker threads; 0 = one per online CPU (default 0); a call "
+          "with under 1 MiB of output runs on the calling thread alone"),
     CHOICE("kernel", "NAME", kernel, KERNELS,
            "auto, reference (plain C loop), blas (OpenBLAS calls) or "
            "fused (one SIMD pass); all give identical results (default "
@@ -254,6 +258,10 @@ static void print_help(void)
         printf("%*s", HELP_COLUMN - width, "");
         print_wrapped(spec->help);
     }
+    printf("\nNumbers are decimal: integers (ids too) are digits with an "
+           "optional leading\n'-', without '+', blanks or hex. An id file "
+           "holds at most %zu MiB, and a\nline at most %lld ids.\n",
+           CLI_MAX_INPUT_BYTES >> 20, (long long)IDS_MAX_PER_LINE);
     printf("\nExit status: 0 on success, 1 for bad input data, a failed "
            "write or a\nlibrary error, 2 for a bad command line.\n");
 }
