@@ -161,17 +161,22 @@ EMB_HIDDEN void emb_st_widen(st_dtype dtype, const unsigned char *src,
 /* ------------------------------------------------------------------------ */
 
 /* Where file bytes come from: a file descriptor read with pread, or a whole
- * file image in memory (a read-only mapping, or a fuzzer input). */
+ * file image in memory (a fuzzer input). In mmap mode the loader sets both,
+ * with image the read-only mapping of fd. Bytes are then still read with
+ * pread and the mapping is used only for tables kept in place, because
+ * reading a mapping of a file that shrinks raises SIGBUS where pread
+ * returns a short read. */
 typedef struct st_source {
     const char *path;              /* names the file in messages */
-    int fd;                        /* used when image is NULL */
+    int fd;                        /* read with pread when >= 0 */
     const unsigned char *image;    /* size bytes, or NULL */
     uint64_t size;                 /* file size in bytes */
 } st_source;
 
-/* Copies count bytes at file offset `offset` into dst. A short read (the
- * file shrank after its size was taken) is EMB_ERR_FORMAT; a failed read is
- * EMB_ERR_IO with errno. */
+/* Copies count bytes at file offset `offset` into dst, with pread when
+ * source->fd >= 0, else from source->image. A short read (the file shrank
+ * after its size was taken) is EMB_ERR_FORMAT; a failed read is EMB_ERR_IO
+ * with errno. */
 EMB_HIDDEN emb_status emb_st_source_read(const st_source *source,
                                          uint64_t offset, void *dst,
                                          size_t count, emb_error *err);
@@ -236,7 +241,9 @@ EMB_HIDDEN void emb_st_format_names(const st_header *header, char *buffer,
  * `map_in_place` (source->image must then be set), F32 tensors whose data is
  * 64-byte aligned in memory are used in place as TABLE_MAPPED tables; the
  * caller keeps the image alive and records it in model->mapping when it is a
- * file mapping. `options` must be non-NULL and checked by the caller. */
+ * file mapping. Nothing else is read from the image when source->fd >= 0,
+ * and the tables used in place are not read during the load.
+ * `options` must be non-NULL and checked by the caller. */
 EMB_HIDDEN emb_status emb_st_load(const st_source *source,
                                   const emb_load_options *options,
                                   bool map_in_place, emb_model **out_model,

@@ -219,21 +219,24 @@ static emb_status create_handle(const st_header *header,
     return EMB_OK;
 }
 
-/* Widens an F16/BF16 tensor read through the file descriptor, one chunk at
- * a time. */
-static emb_status convert_from_file(const st_source *source, uint64_t offset,
-                                    const st_tensor *t, float *dst,
-                                    emb_error *err)
+/* Widens an F16/BF16 tensor read with emb_st_source_read, one chunk at a
+ * time. */
+static emb_status convert_tensor(const st_source *source, uint64_t offset,
+                                 const st_tensor *t, float *dst,
+                                 emb_error *err)
 {
     const size_t chunk_elements = CONVERT_CHUNK_BYTES / 2;
-    unsigned char *chunk = malloc(CONVERT_CHUNK_BYTES);
+    size_t chunk_bytes = t->element_count < chunk_elements
+                             ? (size_t)t->element_count * 2
+                             : CONVERT_CHUNK_BYTES;
+    unsigned char *chunk = malloc(chunk_bytes);
     size_t done = 0;
     emb_status status = EMB_OK;
 
     if (chunk == NULL)
         return emb_fail(err, EMB_ERR_OUT_OF_MEMORY,
                         "cannot allocate a %zu-byte conversion buffer",
-                        CONVERT_CHUNK_BYTES);
+                        chunk_bytes);
     while (done < t->element_count && status == EMB_OK) {
         size_t left = (size_t)t->element_count - done;
         size_t count = left < chunk_elements ? left : chunk_elements;
@@ -272,18 +275,16 @@ static emb_status fill_table(const st_source *source, const st_header *header,
         }
     }
 
+    /* Everything else is read with pread even in mmap mode: a file
+     * truncated during the load then gives a short read (EMB_ERR_FORMAT)
+     * where reading the mapping would raise SIGBUS. */
     status = emb_table_allocate(table, rows, dim, role, err);
     if (status != EMB_OK)
         return status;
     if (t->dtype == ST_DTYPE_F32)
         return emb_st_source_read(source, offset, table->data, table->bytes,
                                   err);
-    if (source->image != NULL) {
-        emb_st_widen(t->dtype, source->image + offset, table->data,
-                     (size_t)t->element_count);
-        return EMB_OK;
-    }
-    return convert_from_file(source, offset, t, table->data, err);
+    return convert_tensor(source, offset, t, table->data, err);
 }
 
 bool emb_st_model_uses_mapping(const emb_model *model)
@@ -338,7 +339,11 @@ static emb_status open_weights(const char *path, int *out_fd,
                                uint64_t *out_size, emb_error *err)
 {
     struct stat info;
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    int flags;
+    /* O_NONBLOCK keeps open() from waiting for a writer when the path is a
+     * FIFO, and O_NOCTTY keeps a terminal from becoming the controlling
+     * one, so that such files reach the regular-file check below. */
+    int fd = open(path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
 
     if (fd < 0)
         return emb_st_fail_os(err, errno, "cannot open %s", path);
@@ -351,6 +356,15 @@ static emb_status open_weights(const char *path, int *out_fd,
         close(fd);
         return emb_st_fail_os(err, S_ISDIR(info.st_mode) ? EISDIR : EINVAL,
                               "cannot load %s: not a regular file", path);
+    }
+
+    /* Later reads use this descriptor, so make them blocking again. */
+    flags = fcntl(fd, F_GETFL);
+    if (flags < 0 || fcntl(fd, F_SETFL, flags & ~O_NONBLOCK) != 0) {
+        int saved = errno;
+        close(fd);
+        return emb_st_fail_os(err, saved, "cannot clear O_NONBLOCK on %s",
+                              path);
     }
     *out_fd = fd;
     *out_size = (uint64_t)info.st_size;

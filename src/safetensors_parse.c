@@ -69,7 +69,7 @@ emb_status emb_st_source_read(const st_source *source, uint64_t offset,
                         "%llu would pass its end",
                         source->path, (unsigned long long)source->size, count,
                         (unsigned long long)offset);
-    if (source->image != NULL) {
+    if (source->fd < 0) {
         memcpy(dst, source->image + offset, count);
         return EMB_OK;
     }

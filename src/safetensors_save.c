@@ -9,8 +9,11 @@
  * it has a byte size that is a multiple of 64. Tensors of such sizes are
  * therefore written first (in the order wte, wpe, wtt), the others after.
  */
+#define _GNU_SOURCE /* O_PATH */
+
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,6 +30,9 @@
 #define MAX_WRITE_CHUNK ((size_t)1 << 30)
 /* Attempts at a fresh temporary name before giving up. */
 #define TEMP_NAME_ATTEMPTS 100
+/* Bytes a temporary name adds to the kept part of the destination name:
+ * "." before it and ".tmp-" plus 12 hex digits after it. */
+#define TEMP_NAME_EXTRA_BYTES 18
 
 /* ------------------------------------------------------------------------ */
 /* Header text                                                              */
@@ -294,24 +300,41 @@ void emb_st_plan_free(st_save_plan *plan)
 /* Atomic write                                                             */
 /* ------------------------------------------------------------------------ */
 
-/* Paths of one save: the destination, its directory and the temporary
- * file. */
+/* Paths of one save. The temporary file is created, renamed and removed
+ * relative to directory_fd, so its name has to fit NAME_MAX but the full
+ * temporary path need not fit PATH_MAX. */
 typedef struct save_paths {
-    const char *path;
-    char *directory;
-    char *temporary;
+    const char *path;        /* the destination, as given */
+    const char *base;        /* its final component, inside path */
+    char *directory;         /* the directory part of path */
+    int directory_fd;        /* O_PATH descriptor of directory, or -1 */
+    char *temporary;         /* "<directory>/<temporary_name>", for messages */
+    char *temporary_name;    /* the final component, inside temporary */
 } save_paths;
+
+static void free_paths(save_paths *paths)
+{
+    if (paths->directory_fd >= 0)
+        close(paths->directory_fd);
+    free(paths->directory);
+    free(paths->temporary);
+    paths->directory_fd = -1;
+    paths->directory = NULL;
+    paths->temporary = NULL;
+}
 
 static emb_status make_paths(const char *path, save_paths *paths,
                              emb_error *err)
 {
     const char *slash = strrchr(path, '/');
-    const char *base = slash == NULL ? path : slash + 1;
     size_t directory_length;
+    emb_status status;
 
     memset(paths, 0, sizeof(*paths));
     paths->path = path;
-    if (*base == '\0')
+    paths->base = slash == NULL ? path : slash + 1;
+    paths->directory_fd = -1;
+    if (*paths->base == '\0')
         return emb_st_fail_os(err, EISDIR, "cannot save to %s: the path "
                               "ends with '/'", path);
 
@@ -322,21 +345,32 @@ static emb_status make_paths(const char *path, save_paths *paths,
     else
         paths->directory = strndup(path, (size_t)(slash - path));
     directory_length = paths->directory ? strlen(paths->directory) : 0;
-    /* "<dir>/.<base>.tmp-" plus 12 hex digits and a NUL. */
-    paths->temporary = malloc(directory_length + strlen(base) + 32);
+    paths->temporary = malloc(directory_length + 1 + strlen(paths->base) +
+                              TEMP_NAME_EXTRA_BYTES + 1);
     if (paths->directory == NULL || paths->temporary == NULL) {
-        free(paths->directory);
-        free(paths->temporary);
+        free_paths(paths);
         return emb_fail(err, EMB_ERR_OUT_OF_MEMORY,
                         "cannot allocate the temporary path for %s", path);
     }
-    return EMB_OK;
-}
+    /* The directory is "/" itself when the file lives at the root. */
+    strcpy(paths->temporary, paths->directory);
+    if (strcmp(paths->directory, "/") != 0)
+        strcat(paths->temporary, "/");
+    paths->temporary_name = paths->temporary + strlen(paths->temporary);
+    *paths->temporary_name = '\0';
 
-static void free_paths(save_paths *paths)
-{
-    free(paths->directory);
-    free(paths->temporary);
+    /* O_PATH needs only search permission on the directory, as creating a
+     * file in it does. */
+    paths->directory_fd = open(paths->directory,
+                               O_PATH | O_DIRECTORY | O_CLOEXEC);
+    if (paths->directory_fd < 0) {
+        status = emb_st_fail_os(err, errno, "cannot save to %s: cannot open "
+                                "its directory %s",
+                                path, paths->directory);
+        free_paths(paths);
+        return status;
+    }
+    return EMB_OK;
 }
 
 /* Returns 48 unpredictable bits for a temporary name. */
@@ -360,22 +394,47 @@ static uint64_t random_suffix(int attempt)
     return value & 0xFFFFFFFFFFFFull;
 }
 
+/* Returns how many leading bytes of the destination name the temporary
+ * name keeps, so that ".<kept bytes>.tmp-<12 hex digits>" fits the
+ * directory's NAME_MAX. A shortened name is cut at a UTF-8 character
+ * boundary, never inside a multi-byte character. */
+static size_t temporary_prefix_length(const save_paths *paths)
+{
+    long name_max = fpathconf(paths->directory_fd, _PC_NAME_MAX);
+    size_t length = strlen(paths->base);
+    size_t limit;
+
+    /* -1 means no limit or an error; assume the common Linux limit. */
+    if (name_max <= 0)
+        name_max = NAME_MAX;
+    limit = (size_t)name_max > TEMP_NAME_EXTRA_BYTES
+                ? (size_t)name_max - TEMP_NAME_EXTRA_BYTES
+                : 0;
+    if (length <= limit)
+        return length;
+    length = limit;
+    while (length > 0 && ((unsigned char)paths->base[length] & 0xC0) == 0x80)
+        length--;
+    return length;
+}
+
 /* Creates the temporary file with O_EXCL and mode 0666 less the umask, as a
- * plain creat() would. */
+ * plain creat() would. Names that are taken are retried with a new random
+ * suffix, which also keeps two destinations with the same shortened name
+ * apart. */
 static emb_status create_temporary(save_paths *paths, int *out_fd,
                                    emb_error *err)
 {
-    const char *slash = strrchr(paths->path, '/');
-    const char *base = slash == NULL ? paths->path : slash + 1;
+    size_t prefix_length = temporary_prefix_length(paths);
     int fd = -1;
 
     for (int attempt = 0; attempt < TEMP_NAME_ATTEMPTS; attempt++) {
-        /* The directory is "/" itself when the file lives at the root. */
-        sprintf(paths->temporary, "%s%s.%s.tmp-%012llx", paths->directory,
-                strcmp(paths->directory, "/") == 0 ? "" : "/", base,
+        paths->temporary_name[0] = '.';
+        memcpy(paths->temporary_name + 1, paths->base, prefix_length);
+        sprintf(paths->temporary_name + 1 + prefix_length, ".tmp-%012llx",
                 (unsigned long long)random_suffix(attempt));
-        fd = open(paths->temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC,
-                  0666);
+        fd = openat(paths->directory_fd, paths->temporary_name,
+                    O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
         if (fd >= 0 || errno != EEXIST)
             break;
     }
@@ -464,7 +523,8 @@ static emb_status check_destination(const char *path, bool *exists,
  * return EINVAL, which is not treated as an error. */
 static emb_status sync_directory(const save_paths *paths, emb_error *err)
 {
-    int fd = open(paths->directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    int fd = openat(paths->directory_fd, ".",
+                    O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     int failure = 0;
 
     if (fd < 0) {
@@ -513,11 +573,13 @@ static emb_status write_atomically(const char *path, const st_save_plan *plan,
         status = emb_st_fail_os(err, errno, "cannot close %s (temporary "
                                 "file %s)",
                                 path, paths.temporary);
-    if (status == EMB_OK && rename(paths.temporary, path) != 0)
+    if (status == EMB_OK &&
+        renameat(paths.directory_fd, paths.temporary_name, paths.directory_fd,
+                 paths.base) != 0)
         status = emb_st_fail_os(err, errno, "cannot rename %s to %s",
                                 paths.temporary, path);
     if (status != EMB_OK) {
-        unlink(paths.temporary);
+        unlinkat(paths.directory_fd, paths.temporary_name, 0);
         free_paths(&paths);
         return status;
     }

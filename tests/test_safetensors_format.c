@@ -522,6 +522,27 @@ static void load_rejects_missing_and_directory(void **state)
     assert_null(model);
 }
 
+/* A FIFO without a writer is rejected at once, not waited on. alarm()
+ * turns a load that blocks in open() into a failed test instead of a hang;
+ * SIGALRM then ends the test program. */
+static void load_rejects_fifo(void **state)
+{
+    emb_model *model = NULL;
+    emb_error err;
+    char path[512];
+
+    (void)state;
+    st_path(path, "weights.fifo");
+    assert_int_equal(mkfifo(path, 0600), 0);
+    alarm(20);
+    expect_failure(path, EMB_ERR_IO, "not a regular file");
+    assert_int_equal(st_load(path, EMB_LOAD_COPY, &model, &err), EMB_ERR_IO);
+    alarm(0);
+    assert_true(err.fields & EMB_ERROR_HAS_OS_ERROR);
+    assert_null(model);
+    assert_int_equal(unlink(path), 0);
+}
+
 /* ------------------------------------------------------------------------ */
 /* Unusual but valid files                                                  */
 /* ------------------------------------------------------------------------ */
@@ -647,6 +668,7 @@ int main(void)
         cmocka_unit_test(load_rejects_header_over_limit),
         cmocka_unit_test(load_rejects_truncated_file),
         cmocka_unit_test(load_rejects_missing_and_directory),
+        cmocka_unit_test(load_rejects_fifo),
         cmocka_unit_test(load_accepts_empty_metadata),
         cmocka_unit_test(load_accepts_string_metadata),
         cmocka_unit_test(load_accepts_whitespace_and_padding),

@@ -13,6 +13,7 @@
 #include "test_safetensors_util.h"
 
 #include <dirent.h>
+#include <limits.h>
 #include <signal.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
@@ -31,10 +32,10 @@ static emb_model *small_model(int64_t vocab, int64_t dim)
     return create_model(&options);
 }
 
-/* Fails the test when the scratch directory contains a temporary file. */
-static void assert_no_temporary_files(void)
+/* Fails the test when `directory` contains a temporary file. */
+static void assert_no_temporary_files_in(const char *directory)
 {
-    DIR *dir = opendir(st_scratch);
+    DIR *dir = opendir(directory);
     struct dirent *entry;
 
     assert_non_null(dir);
@@ -43,6 +44,12 @@ static void assert_no_temporary_files(void)
             fail_msg("temporary file %s was left behind", entry->d_name);
     }
     closedir(dir);
+}
+
+/* Fails the test when the scratch directory contains a temporary file. */
+static void assert_no_temporary_files(void)
+{
+    assert_no_temporary_files_in(st_scratch);
 }
 
 /* Saves and expects EMB_ERR_IO with the given errno and the path in the
@@ -276,6 +283,108 @@ static void save_with_name_too_long(void **state)
     emb_model_destroy(model);
 }
 
+/* Saves `model` to "<scratch>/<name>" and checks that it loads back and
+ * that no temporary file is left. */
+static void save_and_reload(const emb_model *model, const char *name)
+{
+    emb_model *loaded = NULL;
+    emb_error err;
+    char path[512];
+
+    st_path(path, name);
+    emb_error_init(&err);
+    if (emb_model_save_safetensors(model, path, NULL, NULL, 0, &err) !=
+        EMB_OK)
+        fail_msg("saving to a %zu-byte name failed: %s", strlen(name),
+                 err.message);
+    assert_no_temporary_files();
+    assert_int_equal(st_load(path, EMB_LOAD_COPY, &loaded, &err), EMB_OK);
+    assert_floats_identical(emb_model_table_data(model, EMB_TABLE_TOKEN),
+                            emb_model_table_data(loaded, EMB_TABLE_TOKEN),
+                            6);
+    emb_model_destroy(loaded);
+    assert_int_equal(unlink(path), 0);
+}
+
+/* Any name the file system accepts can be saved to, although the temporary
+ * name adds 18 bytes to it: the temporary name keeps only as much of the
+ * destination name as fits NAME_MAX. */
+static void save_to_long_names(void **state)
+{
+    emb_model *model;
+    char name[256];
+
+    (void)state;
+    if (pathconf(st_scratch, _PC_NAME_MAX) < 255)
+        skip();
+    model = small_model(3, 2);
+
+    memset(name, 'm', 240);
+    name[240] = '\0';
+    save_and_reload(model, name);
+
+    memset(name, 'n', 255);
+    name[255] = '\0';
+    save_and_reload(model, name);
+
+    /* 127 two-byte UTF-8 characters: the cut falls inside a character and
+     * moves back to its first byte. */
+    for (int i = 0; i < 127; i++)
+        memcpy(name + 2 * i, "\xC3\xA9", 2);
+    name[254] = '\0';
+    save_and_reload(model, name);
+
+    emb_model_destroy(model);
+}
+
+/* A destination path just under PATH_MAX can be saved to although the
+ * path of its temporary file is longer than PATH_MAX: the temporary file
+ * is created and renamed relative to the directory. */
+static void save_near_path_max(void **state)
+{
+    emb_model *model = small_model(3, 2);
+    emb_model *loaded = NULL;
+    char *path = malloc(PATH_MAX);
+    size_t length = strlen(st_scratch);
+    size_t remaining;
+    emb_error err;
+
+    (void)state;
+    assert_non_null(path);
+    memcpy(path, st_scratch, length + 1);
+    /* The final path is PATH_MAX - 10 bytes long: 200-byte directory names,
+     * then a file name of 20 to 220 bytes. */
+    remaining = PATH_MAX - 10 - length;
+    while (remaining > 221) {
+        path[length] = '/';
+        memset(path + length + 1, 'd', 200);
+        length += 201;
+        path[length] = '\0';
+        remaining -= 201;
+        assert_int_equal(mkdir(path, 0755), 0);
+    }
+    path[length] = '/';
+    memset(path + length + 1, 'f', remaining - 1);
+    path[length + remaining] = '\0';
+    assert_int_equal(strlen(path), PATH_MAX - 10);
+
+    emb_error_init(&err);
+    if (emb_model_save_safetensors(model, path, NULL, NULL, 0, &err) !=
+        EMB_OK)
+        fail_msg("saving to a %zu-byte path failed: %s", strlen(path),
+                 err.message);
+    assert_int_equal(st_load(path, EMB_LOAD_COPY, &loaded, &err), EMB_OK);
+    assert_floats_identical(emb_model_table_data(model, EMB_TABLE_TOKEN),
+                            emb_model_table_data(loaded, EMB_TABLE_TOKEN),
+                            6);
+    path[length] = '\0';
+    assert_no_temporary_files_in(path);
+
+    emb_model_destroy(loaded);
+    emb_model_destroy(model);
+    free(path);
+}
+
 static void save_below_regular_file(void **state)
 {
     emb_model *model = small_model(3, 2);
@@ -402,6 +511,8 @@ int main(void)
         cmocka_unit_test(save_onto_directory),
         cmocka_unit_test(save_onto_fifo),
         cmocka_unit_test(save_with_name_too_long),
+        cmocka_unit_test(save_to_long_names),
+        cmocka_unit_test(save_near_path_max),
         cmocka_unit_test(save_below_regular_file),
         cmocka_unit_test(save_failing_write_keeps_old_file),
         cmocka_unit_test(save_into_read_only_directory),

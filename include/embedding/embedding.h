@@ -464,9 +464,12 @@ enum {
     EMB_LOAD_COPY = 0,
     /* Map the file read-only and use F32 tensors whose data is 64-byte
      * aligned in place (no copy; resident memory grows with the rows
-     * touched). Other tensors are converted into owned memory. The file must
-     * not be modified or truncated while the model exists: the tables would
-     * change, or reading them would raise SIGBUS. Replacing or deleting the
+     * touched). Other tensors are converted into owned memory. The header
+     * and every converted or copied tensor are read with pread, so a file
+     * truncated during the load gives EMB_ERR_FORMAT; only tables used in
+     * place are read through the mapping. The file must not be modified or
+     * truncated while the model exists: the tables would change, or
+     * reading them would raise SIGBUS. Replacing or deleting the
      * file (emb_model_save_safetensors renames a new file into place) is
      * safe. Mapped tables are read-only (EMB_ERR_READ_ONLY). */
     EMB_LOAD_MMAP = 1
@@ -517,7 +520,8 @@ EMB_API void emb_load_options_init(emb_load_options *options);
  * options), EMB_ERR_UNSUPPORTED (unknown mode or kernel, a table dtype
  * other than F32, F16, BF16), EMB_ERR_IO (open, read or mmap failed, or the
  * path is not a regular file; err->os_error and the path in err->message),
- * EMB_ERR_FORMAT (the rule broken and the tensor in err->message; files
+ * EMB_ERR_FORMAT (the rule broken and the tensor in err->message, or that
+ * the file was truncated while being loaded; files
  * that are not safetensors, such as PyTorch zip checkpoints, are named as
  * such), EMB_ERR_NOT_FOUND (the message lists the tensors that exist),
  * EMB_ERR_SHAPE_MISMATCH (a table tensor of rank other than 2, with a zero
