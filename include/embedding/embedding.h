@@ -12,8 +12,9 @@
  * are passed. Dimension letters used below: B = batch, T = seq_len,
  * V = vocab_size, C = context_length, D = dim.
  *
- * Stability: every symbol here is part of ABI version 1 (linker version node
- * EMBEDDING_1.0). Status values are never renumbered. Structs that may grow
+ * Stability: every symbol here was added in version 1.0 and is part of ABI
+ * version 1 (linker version node EMBEDDING_1.0); later additions will name
+ * the version that added them. Status values are never renumbered. Structs that may grow
  * start with a struct_size field that the matching *_init function fills in.
  *
  * Conventions for every function below unless its comment says otherwise:
@@ -87,7 +88,7 @@ enum {
      * operation would modify or reallocate it. */
     EMB_ERR_READ_ONLY = 6,
     /* An operating-system call failed (open, read, write, fsync, rename,
-     * mmap); err->os_error holds errno and err->message names the path. */
+     * mmap); err->os_error contains errno and err->message names the path. */
     EMB_ERR_IO = 7,
     /* A weights file is malformed; err->message names the tensor and rule. */
     EMB_ERR_FORMAT = 8,
@@ -261,13 +262,17 @@ EMB_API void emb_model_options_init(emb_model_options *options);
  *
  * The caller owns the handle and releases it with emb_model_destroy. Table
  * memory is 64-byte aligned (2 MiB aligned with transparent huge pages
- * advised for tables of 4 MiB or more). Not thread-safe with respect to the
- * options struct only (it is read, never kept).
+ * advised for tables of 4 MiB or more). The handle starts num_threads - 1
+ * worker threads, which wait for forward calls and end in
+ * emb_model_destroy; if they cannot be started, forward runs on the calling
+ * thread. The options struct is only read during the call, never kept.
+ * Thread-safe: different threads may create models at the same time.
  *
  * Returns EMB_ERR_INVALID_ARGUMENT for NULL options or out_model, a bad
  * struct_size, V <= 0, D <= 0, C <= 0 (C != 0 with EMB_POSITION_NONE), a
  * table whose byte count overflows size_t (checked before allocating), a
- * negative stddev, a non-positive base, a NULL source in COPY or BORROW mode,
+ * negative stddev, a non-positive base or one whose angles overflow, a NULL
+ * source in COPY or BORROW mode,
  * a padding id outside [0, V), or a non-finite scale;
  * EMB_ERR_UNSUPPORTED for a storage dtype other than F32 or an unknown init,
  * position kind, layout or kernel; EMB_ERR_OUT_OF_MEMORY. On failure
