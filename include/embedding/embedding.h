@@ -14,8 +14,9 @@
  *
  * Stability: every symbol here was added in version 1.0 and is part of ABI
  * version 1 (linker version node EMBEDDING_1.0); later additions will name
- * the version that added them. Status values are never renumbered. Structs that may grow
- * start with a struct_size field that the matching *_init function fills in.
+ * the version that added them. Status values are never renumbered. Structs
+ * that may grow start with a struct_size field that the matching *_init
+ * function fills in.
  *
  * Conventions for every function below unless its comment says otherwise:
  * - A fallible function returns an emb_status. EMB_OK is 0.
