@@ -3,6 +3,7 @@
  * initialisation, and destruction. Accessors and resizing live in
  * model_access.c; the forward pass in forward.c.
  */
+#include <float.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -142,6 +143,16 @@ static emb_status check_values(const emb_model_options *o, emb_error *err)
                         "normal init needs a finite mean and a finite "
                         "stddev >= 0 (got mean %g, stddev %g)",
                         o->mean, o->stddev);
+    /* The polar method's outputs are below 12.02 in magnitude: the smallest
+     * nonzero s of its 53-bit uniforms is 2^-104, which gives
+     * sqrt(4 * 52 * ln 2). So this bound keeps every value finite in float. */
+    if (o->init == EMB_INIT_NORMAL &&
+        fabs(o->mean) + 16.0 * o->stddev > (double)FLT_MAX)
+        return emb_fail(err, EMB_ERR_INVALID_ARGUMENT,
+                        "normal init with mean %g and stddev %g would "
+                        "produce values beyond the float range; |mean| + "
+                        "16 * stddev must be at most %g",
+                        o->mean, o->stddev, (double)FLT_MAX);
     if (o->position_kind == EMB_POSITION_SINUSOIDAL &&
         !(isfinite(o->sinusoid_base) && o->sinusoid_base > 0.0))
         return emb_fail(err, EMB_ERR_INVALID_ARGUMENT,

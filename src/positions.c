@@ -19,6 +19,13 @@ static emb_status check_mask(const uint8_t *mask, int64_t batch,
         return emb_fail(err, EMB_ERR_INVALID_ARGUMENT,
                         "mask of %lld x %lld elements overflows int64",
                         (long long)batch, (long long)seq_len);
+    if (start < 0)
+        return emb_fail(err, EMB_ERR_INVALID_ARGUMENT,
+                        "start %lld must not be negative", (long long)start);
+    if (positions_count < 0)
+        return emb_fail(err, EMB_ERR_INVALID_ARGUMENT,
+                        "positions_count %lld must not be negative",
+                        (long long)positions_count);
     if (count == 0)
         return EMB_OK;
     if (mask == NULL)
@@ -29,9 +36,6 @@ static emb_status check_mask(const uint8_t *mask, int64_t batch,
         return emb_fail(err, EMB_ERR_INVALID_ARGUMENT,
                         "positions holds %lld elements but %lld are needed",
                         (long long)positions_count, (long long)count);
-    if (start < 0)
-        return emb_fail(err, EMB_ERR_INVALID_ARGUMENT,
-                        "start %lld must not be negative", (long long)start);
 
     for (int64_t i = 0; i < count; i++) {
         if (mask[i] > 1) {

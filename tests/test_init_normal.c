@@ -35,6 +35,30 @@ static const float *table(const emb_model *model, int32_t which)
     return data;
 }
 
+static void normal_rejects_values_beyond_float(void **state)
+{
+    const double bad[][2] = {{0.0, 1e300}, {1e39, 0.0}, {-3e38, 1e37}};
+    emb_model_options options;
+    emb_model *model = NULL;
+    emb_error err;
+
+    (void)state;
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        emb_model_options_init(&options);
+        emb_error_init(&err);
+        options.init = EMB_INIT_NORMAL;
+        options.vocab_size = 4;
+        options.dim = 4;
+        options.context_length = 4;
+        options.mean = bad[i][0];
+        options.stddev = bad[i][1];
+        assert_int_equal(emb_model_create(&options, &model, &err),
+                         EMB_ERR_INVALID_ARGUMENT);
+        assert_null(model);
+        assert_non_null(strstr(err.message, "float range"));
+    }
+}
+
 static void normal_same_seed_identical(void **state)
 {
     emb_model *a = normal_model(50, 33, 20, 3, 1234, 1);
@@ -256,6 +280,7 @@ static void normal_create_in_forked_child(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(normal_rejects_values_beyond_float),
         cmocka_unit_test(normal_same_seed_identical),
         cmocka_unit_test(normal_different_seeds_differ),
         cmocka_unit_test(normal_tables_differ),

@@ -350,6 +350,18 @@ static void mask_empty_succeeds(void **state)
                      EMB_OK);
 }
 
+static void mask_empty_rejects_bad_start(void **state)
+{
+    (void)state;
+    /* An empty mask still gets its scalar arguments checked. */
+    assert_int_equal(emb_positions_from_mask_i64(NULL, 3, 0, -5, NULL, 0,
+                                                 NULL),
+                     EMB_ERR_INVALID_ARGUMENT);
+    assert_int_equal(emb_positions_from_mask_i32(NULL, 0, 4, 0, NULL, -1,
+                                                 NULL),
+                     EMB_ERR_INVALID_ARGUMENT);
+}
+
 static void mask_rejects_unrepresentable_start(void **state)
 {
     const uint8_t mask[4] = {1, 1, 1, 1};
@@ -411,6 +423,7 @@ int main(void)
         cmocka_unit_test(mask_rejects_small_capacity),
         cmocka_unit_test(mask_rejects_bad_arguments),
         cmocka_unit_test(mask_empty_succeeds),
+        cmocka_unit_test(mask_empty_rejects_bad_start),
         cmocka_unit_test(mask_rejects_unrepresentable_start),
     };
     int failed = run_config_tests("positions", matrix,

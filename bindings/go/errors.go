@@ -8,6 +8,7 @@ import "C"
 import (
 	"errors"
 	"fmt"
+	"math"
 	"syscall"
 )
 
@@ -86,6 +87,19 @@ func (e *Error) Unwrap() error {
 
 func invalidArgument(format string, args ...interface{}) error {
 	return &Error{Status: StatusInvalidArgument, Message: fmt.Sprintf(format, args...)}
+}
+
+// clampThreads maps a thread count onto int32 without wrapping: values
+// above the largest int32 become it (the library caps them further) and
+// values below the smallest become it (the library rejects them).
+func clampThreads(threads int) int {
+	if threads > math.MaxInt32 {
+		return math.MaxInt32
+	}
+	if threads < math.MinInt32 {
+		return math.MinInt32
+	}
+	return threads
 }
 
 func newCError() C.emb_error {

@@ -114,6 +114,12 @@ func (m *Model) Embed(ids []int32, batch, seqLen, start int) ([]float32, error) 
 		(dim != 0 && batch*seqLen > math.MaxInt/dim) {
 		return nil, invalidArgument("batch %d and seqLen %d give no valid output size", batch, seqLen)
 	}
+	// Check the ids before allocating, so a wrong shape is an error and not
+	// an allocation of batch*seqLen*dim floats that the runtime cannot make.
+	if len(ids) != batch*seqLen {
+		return nil, invalidArgument("ids holds %d elements but batch %d x seqLen %d = %d are expected",
+			len(ids), batch, seqLen, batch*seqLen)
+	}
 	out := make([]float32, batch*seqLen*dim)
 	if err := m.ForwardInt32(ids, batch, seqLen, start, out); err != nil {
 		return nil, err

@@ -38,6 +38,21 @@ func TestEmbedAllocates(t *testing.T) {
 	assertBitsEqual(t, out, referenceForward(token, position, smallDim, []int64{4, 0, 15}, 3, 0))
 }
 
+func TestEmbedRejectsShapeBeforeAllocating(t *testing.T) {
+	r := rng(31)
+	model, _, _ := smallModel(t, &r)
+	ids := []int32{1, 2, 3, 4}
+	// Shapes whose output the runtime could not allocate (a fatal error in
+	// Go) or whose length does not fit an int slice.
+	for _, batch := range []int{1 << 38, 1 << 50} {
+		out, err := model.Embed(ids, batch, 1, 0)
+		requireError(t, err, StatusInvalidArgument)
+		if out != nil {
+			t.Fatalf("batch %d: got an output of %d floats", batch, len(out))
+		}
+	}
+}
+
 func TestForwardEmptyBatch(t *testing.T) {
 	r := rng(4)
 	model, _, _ := smallModel(t, &r)

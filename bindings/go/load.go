@@ -59,7 +59,7 @@ func Load(path string, opts LoadOptions) (*Model, error) {
 	if opts.NoPositionTensor {
 		raw.no_position_tensor = 1
 	}
-	raw.num_threads = C.int32_t(opts.Threads)
+	raw.num_threads = C.int32_t(clampThreads(opts.Threads))
 	raw.kernel = C.int32_t(opts.Kernel)
 
 	var handle *C.emb_model

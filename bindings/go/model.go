@@ -113,7 +113,7 @@ func (o *Options) toC(init C.int32_t) C.emb_model_options {
 		raw.scale = C.float(o.Scale)
 	}
 	raw.token_type_count = C.int64_t(o.TokenTypes)
-	raw.num_threads = C.int32_t(o.Threads)
+	raw.num_threads = C.int32_t(clampThreads(o.Threads))
 	raw.kernel = C.int32_t(o.Kernel)
 	return raw
 }

@@ -8,6 +8,26 @@ import (
 	"testing"
 )
 
+func TestThreadCountsSaturate(t *testing.T) {
+	cases := []struct{ in, want int }{
+		{1<<32 + 3, math.MaxInt32}, {-(1 << 40), math.MinInt32}, {7, 7}, {-2, -2}, {0, 0},
+	}
+	for _, c := range cases {
+		if got := clampThreads(c.in); got != c.want {
+			t.Errorf("clampThreads(%d) = %d, want %d", c.in, got, c.want)
+		}
+	}
+	// 2^32 + 3 once wrapped to 3 threads; now it reaches the library's cap.
+	model, err := NewZeros(Options{VocabSize: 2, Dim: 2, ContextLength: 2, Threads: 1<<32 + 3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer model.Close()
+	if model.Threads() == 3 {
+		t.Fatalf("a thread count of 2^32 + 3 wrapped to 3")
+	}
+}
+
 func TestZerosShapes(t *testing.T) {
 	model, err := NewZeros(Options{VocabSize: 11, Dim: 5, ContextLength: 7})
 	if err != nil {

@@ -222,7 +222,8 @@ typedef struct emb_model_options {
                                   EMB_POSITION_NONE) */
     uint64_t seed;             /* EMB_INIT_NORMAL; default 0 */
     double mean;               /* EMB_INIT_NORMAL; default 0.0 */
-    double stddev;             /* EMB_INIT_NORMAL; >= 0, default 0.02 */
+    double stddev;             /* EMB_INIT_NORMAL; >= 0, default 0.02;
+                                  |mean| + 16 * stddev <= FLT_MAX */
     /* EMB_INIT_COPY / EMB_INIT_BORROW sources, row-major. token_data must
      * hold V * D floats, position_data C * D floats (ignored unless the
      * position kind is LEARNED), token_type_data token_type_count * D floats

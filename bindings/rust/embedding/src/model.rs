@@ -596,7 +596,17 @@ impl Model {
         start: usize,
     ) -> Result<Vec<f32>, Error> {
         let len = product("batch x seq_len x dim", &[batch, seq_len, self.dim()])?;
-        let mut out = vec![0.0f32; len];
+        // Check the ids before allocating, so a wrong shape is an error and
+        // not an allocation of batch x seq_len x dim floats.
+        check_len("ids", ids.len(), product("batch x seq_len", &[batch, seq_len])?)?;
+        let mut out: Vec<f32> = Vec::new();
+        out.try_reserve_exact(len).map_err(|_| {
+            Error::new(
+                Status::OutOfMemory,
+                format!("cannot allocate {} floats for the output", len),
+            )
+        })?;
+        out.resize(len, 0.0);
         self.forward(ids, batch, seq_len, start, &mut out)?;
         Ok(out)
     }

@@ -53,6 +53,18 @@ fn embed_allocates_output() {
 }
 
 #[test]
+fn embed_rejects_shape_before_allocating() {
+    let mut rng = Rng::new(31);
+    let (model, _, _) = small_model(&mut rng);
+    // Four ids cannot have these shapes; the outputs they imply are either
+    // too large to allocate (an abort) or overflow usize (a panic).
+    for &(batch, seq_len) in &[(1usize << 38, 1usize), (1 << 40, 1 << 20)] {
+        let err = model.embed(&[1, 2, 3, 4], batch, seq_len, 0).unwrap_err();
+        assert_eq!(err.status(), Status::InvalidArgument, "{}", err);
+    }
+}
+
+#[test]
 fn empty_batch_succeeds() {
     let mut rng = Rng::new(4);
     let (model, _, _) = small_model(&mut rng);
