@@ -56,14 +56,16 @@ bool emb_error_has_room(const emb_error *err, size_t field_end)
 #define FIELD_END(field) \
     (offsetof(emb_error, field) + sizeof(((emb_error *)0)->field))
 
+/* Clears every detail field that fits the caller's struct, so no value of
+ * an earlier failure survives into a later call's report. */
 static void clear_details(emb_error *err)
 {
-    if (!emb_error_has_room(err, FIELD_END(os_error)))
-        return;
-    err->fields = 0;
-    err->os_error = 0;
-    if (emb_error_has_room(err, FIELD_END(message)))
-        err->message[0] = '\0';
+    size_t begin = offsetof(emb_error, fields);
+    size_t end = err->struct_size < sizeof(*err) ? err->struct_size
+                                                 : sizeof(*err);
+
+    if (end > begin)
+        memset((unsigned char *)err + begin, 0, end - begin);
 }
 
 emb_status emb_succeed(emb_error *err)
@@ -105,6 +107,17 @@ void emb_error_set_element(emb_error *err, int64_t flat_index,
     err->range_end = range_end;
     err->fields |= EMB_ERROR_HAS_INDEX | EMB_ERROR_HAS_VALUE |
                    EMB_ERROR_HAS_RANGE;
+}
+
+void emb_error_set_value(emb_error *err, int64_t value, int64_t range_begin,
+                         int64_t range_end)
+{
+    if (!emb_error_has_room(err, FIELD_END(range_end)))
+        return;
+    err->value = value;
+    err->range_begin = range_begin;
+    err->range_end = range_end;
+    err->fields |= EMB_ERROR_HAS_VALUE | EMB_ERROR_HAS_RANGE;
 }
 
 void emb_error_set_os_error(emb_error *err, int os_error)

@@ -64,6 +64,10 @@ EMB_HIDDEN void emb_error_set_element(emb_error *err, int64_t flat_index,
                                       int64_t seq_len, int64_t value,
                                       int64_t range_begin, int64_t range_end);
 
+/* Records an offending value and its valid range, without an element. */
+EMB_HIDDEN void emb_error_set_value(emb_error *err, int64_t value,
+                                    int64_t range_begin, int64_t range_end);
+
 /* Records errno of a failed system call. */
 EMB_HIDDEN void emb_error_set_os_error(emb_error *err, int os_error);
 
@@ -96,10 +100,22 @@ EMB_HIDDEN void emb_fill_sinusoid(float *dst, int64_t row_begin,
 /* Largest struct_size accepted for any options struct. */
 #define EMB_MAX_STRUCT_SIZE 4096u
 
-/* Validates a struct_size field: at least known_size, and any bytes past
- * known_size (from a newer caller) zero. `name` names the struct. */
+/* Sizes of the option structs in version 1.0. Callers built against 1.0
+ * pass these forever, so later versions must keep accepting them (and use
+ * defaults for the fields such callers do not have). */
+#define EMB_MODEL_OPTIONS_SIZE_1_0 136u
+#define EMB_LOAD_OPTIONS_SIZE_1_0 40u
+_Static_assert(sizeof(emb_model_options) >= EMB_MODEL_OPTIONS_SIZE_1_0,
+               "emb_model_options may only grow");
+_Static_assert(sizeof(emb_load_options) >= EMB_LOAD_OPTIONS_SIZE_1_0,
+               "emb_load_options may only grow");
+
+/* Validates a struct_size field: at least minimum_size (the 1.0 size), at
+ * most EMB_MAX_STRUCT_SIZE, and any bytes past known_size (from a newer
+ * caller) zero. `name` names the struct. */
 EMB_HIDDEN emb_status emb_check_struct_size(const void *object,
                                             uint32_t struct_size,
+                                            size_t minimum_size,
                                             size_t known_size,
                                             const char *name, emb_error *err);
 

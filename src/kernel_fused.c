@@ -178,8 +178,9 @@ rows_avx512(const forward_plan *plan, int64_t row_begin, int64_t row_end)
 int32_t emb_fused_best_isa(void)
 {
 #if HAVE_X86
-    /* __builtin_cpu_supports reads data that libgcc fills in before main,
-     * so it is safe to call from any thread. */
+    /* __builtin_cpu_supports reads data that a libgcc constructor fills in
+     * when the library is loaded (at start-up, or in dlopen), so it is only
+     * read here and is safe to call from any thread. */
     if (__builtin_cpu_supports("avx512f"))
         return EMB_ISA_AVX512;
     if (__builtin_cpu_supports("avx2"))

@@ -10,10 +10,11 @@
  * operands meet, which NaN payload survives depends on the operand order of
  * the instructions; the result is NaN in every kernel.)
  *
- * Each index is read from the caller's array once per row and checked again
- * here, although the entry point validated it: a caller thread that changes
- * ids during the call (a data race on its side) then gets the model's NaN
- * poison row for that element instead of an out-of-bounds read.
+ * Each index load is checked again here, although the entry point
+ * validated the ids: a caller thread that changes ids during the call (a
+ * data race on its side) then gets the model's NaN poison row for that
+ * element instead of an out-of-bounds read. (The fused kernel also loads
+ * the id of a row ahead for its prefetch, through the same check.)
  */
 #ifndef EMBEDDING_KERNELS_H
 #define EMBEDDING_KERNELS_H
@@ -35,9 +36,14 @@ typedef struct forward_plan {
 typedef void (*forward_kernel)(const forward_plan *plan, int64_t row_begin,
                                int64_t row_end);
 
+/* Loads index i once. The relaxed atomic load (a plain mov on x86) keeps
+ * the compiler from reloading a value that a racing caller may change
+ * between the bounds check and the address computation. */
 static inline int64_t plan_index(const void *base, bool wide, int64_t i)
 {
-    return wide ? ((const int64_t *)base)[i] : ((const int32_t *)base)[i];
+    if (wide)
+        return __atomic_load_n((const int64_t *)base + i, __ATOMIC_RELAXED);
+    return __atomic_load_n((const int32_t *)base + i, __ATOMIC_RELAXED);
 }
 
 /* Row `index` of `table`, or the poison row when index is out of range. */

@@ -13,8 +13,8 @@
 #include "pool.h"
 
 emb_status emb_check_struct_size(const void *object, uint32_t struct_size,
-                                  size_t known_size, const char *name,
-                                  emb_error *err)
+                                  size_t minimum_size, size_t known_size,
+                                  const char *name, emb_error *err)
 {
     const unsigned char *bytes = object;
 
@@ -25,11 +25,11 @@ emb_status emb_check_struct_size(const void *object, uint32_t struct_size,
                         "%s.struct_size is %u, larger than any version of "
                         "the struct; call the matching *_init function first",
                         name, struct_size);
-    if (struct_size < known_size)
+    if (struct_size < minimum_size)
         return emb_fail(err, EMB_ERR_INVALID_ARGUMENT,
                         "%s.struct_size is %u, expected at least %zu; "
                         "call the matching *_init function first",
-                        name, struct_size, known_size);
+                        name, struct_size, minimum_size);
     /* A newer caller may pass a larger struct: its extra fields must be
      * zero (their defaults), because this version cannot honour them. */
     for (size_t i = known_size; i < struct_size; i++) {
@@ -121,6 +121,11 @@ static emb_status check_sizes(const emb_model_options *o, emb_error *err)
     return status;
 }
 
+static bool float_aligned(const float *pointer)
+{
+    return (uintptr_t)pointer % _Alignof(float) == 0;
+}
+
 /* True when every angle p * base^(-2i/D) of the table is finite. With a
  * base below 1 the frequencies grow with i, and a tiny base overflows. */
 static bool sinusoid_angles_finite(const emb_model_options *o)
@@ -173,6 +178,16 @@ static emb_status check_values(const emb_model_options *o, emb_error *err)
         return emb_fail(err, EMB_ERR_INVALID_ARGUMENT,
                         "position_data is NULL but init copies or borrows a "
                         "learned position table");
+    if (o->init == EMB_INIT_BORROW &&
+        (!float_aligned(o->token_data) ||
+         (o->position_kind == EMB_POSITION_LEARNED &&
+          !float_aligned(o->position_data)) ||
+         (o->token_type_count > 0 && !float_aligned(o->token_type_data))))
+        return emb_fail(err, EMB_ERR_INVALID_ARGUMENT,
+                        "borrowed tables must be aligned to %zu bytes (the "
+                        "alignment of float); copy them with EMB_INIT_COPY "
+                        "otherwise",
+                        _Alignof(float));
     if (from_caller && o->token_type_count > 0 && o->token_type_data == NULL)
         return emb_fail(err, EMB_ERR_INVALID_ARGUMENT,
                         "token_type_data is NULL but token_type_count is "
@@ -187,7 +202,7 @@ static emb_status check_values(const emb_model_options *o, emb_error *err)
         emb_fail(err, EMB_ERR_INVALID_ARGUMENT,
                  "padding_id %lld is outside [0, %lld)",
                  (long long)o->padding_id, (long long)o->vocab_size);
-        emb_error_set_element(err, 0, 0, o->padding_id, 0, o->vocab_size);
+        emb_error_set_value(err, o->padding_id, 0, o->vocab_size);
         return EMB_ERR_INVALID_ARGUMENT;
     }
     if (o->has_scale != 0 && o->has_scale != 1)
@@ -205,6 +220,7 @@ emb_status emb_check_model_options(const emb_model_options *options,
     emb_status status;
 
     status = emb_check_struct_size(options, options->struct_size,
+                                   EMB_MODEL_OPTIONS_SIZE_1_0,
                                    sizeof(*options), "emb_model_options", err);
     if (status == EMB_OK)
         status = check_enums(options, err);
@@ -248,7 +264,7 @@ emb_status emb_table_allocate(emb_table *table, int64_t rows, int64_t dim,
 #define FILL_CHUNK_ELEMENTS ((int64_t)16 << 10)
 
 /* Rows [row_begin, row_begin + count) of one table filled on the model's
- * worker pool. The pool, unlike an OpenMP team, keeps no process-wide
+ * worker pool. The pool belongs to the model and keeps no process-wide
  * state, so a forked child can still create models. Each element depends
  * only on its table, row and column, so the split does not change the
  * values. */
@@ -379,7 +395,9 @@ emb_model *emb_model_new(const emb_model_options *o)
     model->position_kind = o->position_kind;
     model->has_padding_id = o->has_padding_id == 1;
     model->padding_id = o->padding_id;
-    model->has_scale = o->has_scale == 1;
+    /* A scale of 1 is no scale: skipping the multiply keeps even signaling
+     * NaNs bit-identical, which x * 1 would quiet. */
+    model->has_scale = o->has_scale == 1 && o->scale != 1.0f;
     model->scale = o->scale;
     model->num_threads = o->num_threads > 0 ? o->num_threads
                                             : emb_online_cpus();
@@ -390,6 +408,9 @@ emb_model *emb_model_new(const emb_model_options *o)
     /* Without its workers (no memory or threads) the model still works,
      * on the calling thread only. */
     model->pool = emb_pool_create(model->num_threads - 1);
+    /* Report the threads that really run forward calls: the caller plus
+     * the workers that started. */
+    model->num_threads = 1 + emb_pool_thread_count(model->pool);
     model->kernel = o->kernel == EMB_KERNEL_AUTO ? EMB_KERNEL_FUSED
                                                  : o->kernel;
     return model;

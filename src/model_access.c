@@ -84,7 +84,7 @@ static emb_status check_row_access(const emb_model *model, int32_t table,
         emb_fail(err, EMB_ERR_ID_OUT_OF_RANGE,
                  "row %lld is outside [0, %lld)", (long long)row,
                  (long long)found->rows);
-        emb_error_set_element(err, 0, 0, row, 0, found->rows);
+        emb_error_set_value(err, row, 0, found->rows);
         return EMB_ERR_ID_OUT_OF_RANGE;
     }
     return EMB_OK;

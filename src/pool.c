@@ -22,7 +22,6 @@
  * then keep the thread it waits for off that CPU until the next tick.
  */
 #define _GNU_SOURCE
-#include <errno.h>
 #include <limits.h>
 #include <pthread.h>
 #include <sched.h>
@@ -210,10 +209,11 @@ emb_pool *emb_pool_create(int32_t workers)
     pthread_attr_t attr;
     sigset_t all_signals;
     sigset_t old_signals;
-    size_t bytes = sizeof(emb_pool) + (size_t)workers * sizeof(pthread_t);
+    size_t bytes;
 
     if (workers < 1)
         return NULL;
+    bytes = sizeof(emb_pool) + (size_t)workers * sizeof(pthread_t);
     pool = emb_aligned_alloc(bytes);
     if (pool == NULL)
         return NULL;
@@ -237,6 +237,13 @@ emb_pool *emb_pool_create(int32_t workers)
     (void)pthread_attr_setstacksize(&attr, WORKER_STACK_BYTES);
     /* Workers take no signals: the application's threads handle them. */
     sigfillset(&all_signals);
+    /* Faults raised by the worker itself (SIGBUS from a truncated mapped
+     * file, for one) must reach the application's handlers: a blocked
+     * synchronous fault signal kills the process on Linux. */
+    sigdelset(&all_signals, SIGBUS);
+    sigdelset(&all_signals, SIGSEGV);
+    sigdelset(&all_signals, SIGFPE);
+    sigdelset(&all_signals, SIGILL);
     pthread_sigmask(SIG_SETMASK, &all_signals, &old_signals);
     for (int32_t i = 0; i < workers; i++) {
         if (pthread_create(&pool->threads[pool->thread_count], &attr,
@@ -252,6 +259,11 @@ emb_pool *emb_pool_create(int32_t workers)
         return NULL;
     }
     return pool;
+}
+
+int32_t emb_pool_thread_count(const emb_pool *pool)
+{
+    return pool == NULL ? 0 : pool->thread_count;
 }
 
 void emb_pool_destroy(emb_pool *pool)

@@ -23,6 +23,9 @@ typedef void (*emb_pool_task)(const void *context, int64_t row_begin,
  * on their own thread. Starting fewer threads than asked is not an error. */
 EMB_HIDDEN emb_pool *emb_pool_create(int32_t workers);
 
+/* Returns the number of worker threads that started (0 for NULL). */
+EMB_HIDDEN int32_t emb_pool_thread_count(const emb_pool *pool);
+
 /* Stops and joins the workers and frees the pool. NULL is a no-op. No job
  * may be running. */
 EMB_HIDDEN void emb_pool_destroy(emb_pool *pool);

@@ -42,6 +42,7 @@ static emb_status check_load_options(const emb_load_options *options,
                                      emb_error *err)
 {
     emb_status status = emb_check_struct_size(options, options->struct_size,
+                                              EMB_LOAD_OPTIONS_SIZE_1_0,
                                               sizeof(*options),
                                               "emb_load_options", err);
     if (status != EMB_OK)
@@ -61,6 +62,10 @@ static emb_status check_load_options(const emb_load_options *options,
         return emb_fail(err, EMB_ERR_INVALID_ARGUMENT,
                         "num_threads %d must not be negative",
                         (int)options->num_threads);
+    if (options->reserved != 0)
+        return emb_fail(err, EMB_ERR_INVALID_ARGUMENT,
+                        "emb_load_options.reserved must be 0, got %d",
+                        (int)options->reserved);
     if (options->kernel < EMB_KERNEL_AUTO || options->kernel > EMB_KERNEL_FUSED)
         return emb_fail(err, EMB_ERR_UNSUPPORTED, "unknown kernel %d",
                         (int)options->kernel);

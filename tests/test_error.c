@@ -130,6 +130,13 @@ static void error_cleared_by_later_success(void **state)
     assert_int_equal(err.status, EMB_OK);
     assert_int_equal(err.fields, 0);
     assert_string_equal(err.message, "");
+    /* No value of the earlier failure survives. */
+    assert_int_equal(err.index, 0);
+    assert_int_equal(err.batch_index, 0);
+    assert_int_equal(err.seq_index, 0);
+    assert_int_equal(err.value, 0);
+    assert_int_equal(err.range_begin, 0);
+    assert_int_equal(err.range_end, 0);
     emb_model_destroy(model);
 }
 

@@ -675,6 +675,40 @@ static void create_ignores_bytes_past_struct_size(void **state)
     emb_model_destroy(create_model(&newer.known));
 }
 
+static void create_borrow_rejects_misaligned(void **state)
+{
+    float token[FIXTURE_VOCAB * FIXTURE_DIM + 1];
+    float position[FIXTURE_CONTEXT * FIXTURE_DIM + 1];
+    emb_model_options options;
+
+    (void)state;
+    fixture_options(&options, token, position);
+    options.init = EMB_INIT_BORROW;
+    options.token_data = (const float *)((const char *)token + 1);
+    expect_create_fails(&options, EMB_ERR_INVALID_ARGUMENT);
+
+    fixture_options(&options, token, position);
+    options.init = EMB_INIT_BORROW;
+    options.position_data = (const float *)((const char *)position + 2);
+    expect_create_fails(&options, EMB_ERR_INVALID_ARGUMENT);
+}
+
+static void create_reports_started_threads(void **state)
+{
+    float token[FIXTURE_VOCAB * FIXTURE_DIM];
+    float position[FIXTURE_CONTEXT * FIXTURE_DIM];
+    emb_model_options options;
+    emb_model *model;
+
+    (void)state;
+    fixture_options(&options, token, position);
+    options.num_threads = 3;
+    model = create_model(&options);
+    /* The caller plus two workers, all of which start on this machine. */
+    assert_int_equal(emb_model_num_threads(model), 3);
+    emb_model_destroy(model);
+}
+
 static void destroy_accepts_null(void **state)
 {
     (void)state;
@@ -694,6 +728,8 @@ int main(void)
         cmocka_unit_test(create_borrow_rejects_write_row),
         cmocka_unit_test(create_borrow_rejects_resize),
         cmocka_unit_test(create_ignores_unused_position_data),
+        cmocka_unit_test(create_borrow_rejects_misaligned),
+        cmocka_unit_test(create_reports_started_threads),
         cmocka_unit_test(create_sets_thread_count),
         cmocka_unit_test(create_caps_thread_count),
         cmocka_unit_test(create_rejects_null_options),

@@ -459,6 +459,12 @@ static void load_rejects_bad_arguments(void **state)
     st_assert_message(&err, "emb_load_options.struct_size");
 
     emb_load_options_init(&options);
+    options.reserved = 1;
+    assert_int_equal(emb_model_load_safetensors(path, &options, &model, &err),
+                     EMB_ERR_INVALID_ARGUMENT);
+    st_assert_message(&err, "reserved must be 0");
+
+    emb_load_options_init(&options);
     options.mode = 2;
     assert_int_equal(emb_model_load_safetensors(path, &options, &model, &err),
                      EMB_ERR_UNSUPPORTED);

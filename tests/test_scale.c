@@ -216,6 +216,37 @@ static void scale_negative_values(void **state)
     emb_model_destroy(model);
 }
 
+static void scale_one_keeps_signaling_nan(void **state)
+{
+    const forward_config *config = config_of(state);
+    const uint32_t signaling_nan = 0x7fa00000u;
+    float token[2];
+    float out[2];
+    const int32_t ids[2] = {0, 1};
+    emb_model_options options;
+    emb_model *model = NULL;
+
+    memcpy(&token[0], &signaling_nan, sizeof(float));
+    token[1] = 2.5f;
+    emb_model_options_init(&options);
+    options.init = EMB_INIT_COPY;
+    options.vocab_size = 2;
+    options.dim = 1;
+    options.position_kind = EMB_POSITION_NONE;
+    options.token_data = token;
+    options.has_scale = 1;
+    options.scale = 1.0f;
+    options.kernel = config->kernel;
+    options.num_threads = config->num_threads;
+    assert_int_equal(emb_model_create(&options, &model, NULL), EMB_OK);
+    /* Without positions nothing is added, so a multiply by 1 would be the
+     * only operation to quiet the NaN. */
+    assert_int_equal(emb_forward_i32(model, ids, 1, 2, 0, out, 2, NULL),
+                     EMB_OK);
+    assert_floats_identical(token, out, 2);
+    emb_model_destroy(model);
+}
+
 int main(void)
 {
     static const config_test matrix[] = {
@@ -227,6 +258,7 @@ int main(void)
          scale_zero_with_negative_zero_positions},
         {"scale_zero_keeps_nan", scale_zero_keeps_nan},
         {"scale_negative_values", scale_negative_values},
+        {"scale_one_keeps_signaling_nan", scale_one_keeps_signaling_nan},
     };
 
     return run_config_tests("scale", matrix,

@@ -158,8 +158,9 @@ enum {
     /* Use token_data / position_data / token_type_data in place, without a
      * copy. The caller keeps ownership; the buffers must stay valid and
      * unchanged until emb_model_destroy returns. Borrowed tables are
-     * read-only through this API (EMB_ERR_READ_ONLY). Any alignment of 4
-     * bytes is accepted; 64-byte alignment is faster. */
+     * read-only through this API (EMB_ERR_READ_ONLY). The buffers must be
+     * aligned for float (4 bytes, else EMB_ERR_INVALID_ARGUMENT); 64-byte
+     * alignment is faster. */
     EMB_INIT_BORROW = 3
 };
 
@@ -199,7 +200,7 @@ enum {
  * exception: where two NaN operands are added, each kernel returns a NaN,
  * but which operand's payload survives may differ. */
 enum {
-    EMB_KERNEL_AUTO = 0,      /* the fastest measured on this CPU (fused) */
+    EMB_KERNEL_AUTO = 0,      /* the library's default: fused in 1.0 */
     EMB_KERNEL_REFERENCE = 1, /* plain C loop: the test oracle */
     EMB_KERNEL_BLAS = 2,      /* cblas_scopy / cblas_sscal / cblas_saxpy */
     EMB_KERNEL_FUSED = 3      /* one pass, SIMD chosen at run time */
@@ -207,8 +208,8 @@ enum {
 
 /* Options for emb_model_create. Fill with emb_model_options_init first, then
  * set what differs from the defaults. Grows at the end only; struct_size
- * tells the library which fields the caller knows. A struct_size below this
- * version's sizeof is EMB_ERR_INVALID_ARGUMENT. A larger one (a caller built
+ * tells the library which fields the caller knows. A struct_size below the
+ * 1.0 size of the struct is EMB_ERR_INVALID_ARGUMENT. A larger one (a caller built
  * against a newer version) is accepted when the bytes this version does not
  * know are all zero (their defaults), else EMB_ERR_UNSUPPORTED. Like a
  * buffer capacity, struct_size is trusted: the library reads that many bytes
@@ -251,8 +252,9 @@ typedef struct emb_model_options {
      * by the same init rule as the other tables (table index 2 for
      * EMB_INIT_NORMAL). */
     int64_t token_type_count;
-    int32_t num_threads;       /* worker threads; 0 = online CPUs;
-                                  values above 1024 use 1024 */
+    int32_t num_threads;       /* threads that run a large forward call,
+                                  the calling thread included; 0 = online
+                                  CPUs; values above 1024 use 1024 */
     int32_t kernel;            /* EMB_KERNEL_*; default AUTO */
 } emb_model_options;
 
@@ -275,7 +277,9 @@ EMB_API void emb_model_options_init(emb_model_options *options);
  * table whose byte count overflows size_t (checked before allocating), a
  * negative stddev, a non-positive base or one whose angles overflow, a NULL
  * source in COPY or BORROW mode,
- * a padding id outside [0, V), or a non-finite scale;
+ * a padding id outside [0, V), a non-finite scale, a non-finite mean or
+ * stddev, has_padding_id or has_scale other than 0 or 1, a negative
+ * token_type_count or num_threads, or borrowed data not aligned for float;
  * EMB_ERR_UNSUPPORTED for a storage dtype other than F32 or an unknown init,
  * position kind, layout or kernel; EMB_ERR_OUT_OF_MEMORY. On failure
  * *out_model is left unchanged. */
@@ -305,7 +309,9 @@ EMB_API int64_t emb_model_context_length(const emb_model *model);
 EMB_API int64_t emb_model_token_type_count(const emb_model *model);
 /* Returns the EMB_POSITION_* kind, or -1 for a NULL model. */
 EMB_API int32_t emb_model_position_kind(const emb_model *model);
-/* Returns the worker thread count used by forward, or 0 for NULL. */
+/* Returns the threads that run a large forward call (the caller plus the
+ * worker threads that started; fewer than requested when some could not
+ * start), or 0 for NULL. */
 EMB_API int32_t emb_model_num_threads(const emb_model *model);
 
 /* Returns a read-only pointer to the row-major data of `table`, or NULL for a
@@ -398,7 +404,8 @@ EMB_API emb_status emb_forward_i64(const emb_model *model, const int64_t *ids,
  * EMB_ERR_INVALID_ARGUMENT under EMB_POSITION_NONE.
  * token_type_ids non-NULL: token_type[token_type_ids[b, t], :] is added; the
  * model must have a token-type table and every type id must be in
- * [0, token_type_count) (EMB_ERR_ID_OUT_OF_RANGE).
+ * [0, token_type_count) (EMB_ERR_ID_OUT_OF_RANGE); type ids for a model
+ * without a token-type table are EMB_ERR_INVALID_ARGUMENT.
  * Everything else is as emb_forward_i32, including thread safety. */
 EMB_API emb_status emb_forward_ex_i32(const emb_model *model,
                                       const int32_t *ids,
@@ -502,6 +509,7 @@ typedef struct emb_load_options {
     int32_t no_position_tensor;
     int32_t num_threads;        /* as emb_model_options.num_threads */
     int32_t kernel;             /* as emb_model_options.kernel */
+    int32_t reserved;           /* must be 0 */
 } emb_load_options;
 
 /* Fills `options` with the defaults above. NULL is a no-op. */
@@ -550,14 +558,19 @@ EMB_API emb_status emb_model_load_safetensors(const char *path,
  * 64-byte aligned when D is a multiple of 16 (as in GPT-2), and otherwise
  * at least the first one does. metadata_keys / metadata_values are
  * metadata_count NUL-terminated UTF-8 strings with unique keys, stored under
- * "__metadata__" (both may be NULL when the count is 0).
+ * "__metadata__" (both may be NULL when the count is 0). Only the tables are
+ * saved: the scale, the padding id and the init settings are not, so pass
+ * them again when creating from the loaded file (a scaled model otherwise
+ * gives other forward results after a reload).
  *
  * Atomic: the data goes to a temporary file in the same directory, which is
  * fsync'ed and renamed over `path`, and then the directory is fsync'ed; on
  * any failure before the rename the temporary file is removed and an
  * existing file at `path` is left as it was. A replaced file keeps its
- * permission bits; a new one gets 0666 less the umask. `path` must not name
- * a directory or a special file (EMB_ERR_IO). Returns
+ * permission bits; a new one gets 0666 less the umask. A symbolic link at
+ * `path` is itself replaced by the new file (its target is left as it
+ * was). `path` must not name a directory or a special file (EMB_ERR_IO).
+ * Returns
  * EMB_ERR_INVALID_ARGUMENT (NULL model or path, an empty path, bad metadata:
  * negative count, NULL strings, invalid UTF-8, duplicate keys, or a header
  * over EMB_SAFETENSORS_MAX_HEADER), EMB_ERR_OUT_OF_MEMORY or EMB_ERR_IO
