@@ -282,6 +282,13 @@ EMB_HIDDEN emb_status emb_st_plan_save(const emb_model *model,
 /* Frees the plan's header. Accepts a zeroed plan. */
 EMB_HIDDEN void emb_st_plan_free(st_save_plan *plan);
 
+/* Writes the planned file to `path` atomically (see
+ * emb_model_save_safetensors for the rules). Returns EMB_ERR_IO or
+ * EMB_ERR_OUT_OF_MEMORY on failure, with the path in err->message. */
+EMB_HIDDEN emb_status emb_st_write_atomically(const char *path,
+                                              const st_save_plan *plan,
+                                              emb_error *err);
+
 /* Records an operating-system failure: status EMB_ERR_IO, os_error, and a
  * message made of the formatted text, ": " and strerror(os_error). */
 EMB_HIDDEN emb_status emb_st_fail_os(emb_error *err, int os_error,
