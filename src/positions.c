@@ -59,6 +59,30 @@ static emb_status check_mask(const uint8_t *mask, int64_t batch,
     return EMB_OK;
 }
 
+/* Writes the positions of a mask that check_mask accepted, as int64 when
+ * `wide`, else int32. start + real stays <= start + seq_len - 1, which
+ * check_mask showed fits the type; counting on from start past the last
+ * real token could overflow. */
+static void fill_positions(const uint8_t *mask, int64_t batch,
+                           int64_t seq_len, int64_t start, void *positions,
+                           bool wide)
+{
+    for (int64_t b = 0; b < batch; b++) {
+        int64_t real = 0;
+
+        for (int64_t t = 0; t < seq_len; t++) {
+            int64_t i = b * seq_len + t;
+            int64_t position = mask[i] ? start + real : 0;
+
+            if (wide)
+                ((int64_t *)positions)[i] = position;
+            else
+                ((int32_t *)positions)[i] = (int32_t)position;
+            real += mask[i];
+        }
+    }
+}
+
 emb_status emb_positions_from_mask_i32(const uint8_t *mask, int64_t batch,
                                        int64_t seq_len, int64_t start,
                                        int32_t *positions,
@@ -70,16 +94,7 @@ emb_status emb_positions_from_mask_i32(const uint8_t *mask, int64_t batch,
     if (status != EMB_OK)
         return status;
 
-    /* start + real stays <= start + seq_len - 1, which check_mask showed
-     * fits; counting from start instead would overflow past the last. */
-    for (int64_t b = 0; b < batch; b++) {
-        int64_t real = 0;
-        for (int64_t t = 0; t < seq_len; t++) {
-            int64_t i = b * seq_len + t;
-            positions[i] = mask[i] ? (int32_t)(start + real) : 0;
-            real += mask[i];
-        }
-    }
+    fill_positions(mask, batch, seq_len, start, positions, false);
     return emb_succeed(err);
 }
 
@@ -94,13 +109,6 @@ emb_status emb_positions_from_mask_i64(const uint8_t *mask, int64_t batch,
     if (status != EMB_OK)
         return status;
 
-    for (int64_t b = 0; b < batch; b++) {
-        int64_t real = 0;
-        for (int64_t t = 0; t < seq_len; t++) {
-            int64_t i = b * seq_len + t;
-            positions[i] = mask[i] ? start + real : 0;
-            real += mask[i];
-        }
-    }
+    fill_positions(mask, batch, seq_len, start, positions, true);
     return emb_succeed(err);
 }
