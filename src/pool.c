@@ -13,7 +13,7 @@
  *
  * Workers poll for SPIN_NS after their last chunk, then sleep on a futex
  * (Linux) that the owner bumps and wakes when a worker sleeps. The owner
- * never waits for a worker to start: it runs every chunk that nobody has
+ * never waits for a worker to start: it runs every chunk that no thread has
  * claimed, then waits only for chunks in flight.
  *
  * Every polling loop calls sched_yield() every POLL_BATCH pauses. The
@@ -173,7 +173,8 @@ static void wait_for_job(emb_pool *pool, uint64_t seen)
     }
 
     /* Announce the sleep before the last check: the owner stores the claim
-     * and then reads `sleepers`, so one of the two sees the other. */
+     * and then reads `sleepers`, so one of the two observes the other's
+     * store. */
     ticket = atomic_load(&pool->wake);
     atomic_fetch_add(&pool->sleepers, 1);
     if (generation_of(atomic_load(&pool->claim)) == seen &&

@@ -1,6 +1,6 @@
 /*
  * The fixed sinusoidal position table of "Attention Is All You Need"
- * (Vaswani et al., 2017), section 3.5: pair i of a row holds
+ * (Vaswani et al., 2017), section 3.5: pair i of a row contains
  * sin(p * base^(-2i/D)) and cos(p * base^(-2i/D)). Angles are computed in
  * double precision and each value is rounded once to float, so large
  * positions keep full fp32 accuracy.

@@ -178,7 +178,7 @@ enum {
     /* The fixed sinusoidal table of "Attention Is All You Need": with
      * i = column / 2 and angle = position * base^(-2i / D), even columns hold
      * sin(angle) and odd columns cos(angle). Angles and sines are computed in
-     * double and rounded once to float. With an odd D the last column holds
+     * double and rounded once to float. With an odd D the last column contains
      * the sine of its pair, whose cosine would fall past the row. */
     EMB_POSITION_SINUSOIDAL = 1,
     /* No position table (RoPE models apply positions inside attention). The
@@ -268,8 +268,8 @@ EMB_API void emb_model_options_init(emb_model_options *options);
  * memory is 64-byte aligned (2 MiB aligned with transparent huge pages
  * advised for tables of 4 MiB or more). The handle starts num_threads - 1
  * worker threads, which wait for forward calls and end in
- * emb_model_destroy; if they cannot be started, forward runs on the calling
- * thread. The options struct is only read during the call, never kept.
+ * emb_model_destroy. When they cannot be started, forward runs on the
+ * calling thread. The options struct is only read during the call, never kept.
  * Thread-safe: different threads may create models at the same time.
  *
  * Returns EMB_ERR_INVALID_ARGUMENT for NULL options or out_model, a bad
@@ -309,9 +309,9 @@ EMB_API int64_t emb_model_context_length(const emb_model *model);
 EMB_API int64_t emb_model_token_type_count(const emb_model *model);
 /* Returns the EMB_POSITION_* kind, or -1 for a NULL model. */
 EMB_API int32_t emb_model_position_kind(const emb_model *model);
-/* Returns the threads that run a large forward call (the caller plus the
- * worker threads that started; fewer than requested when some could not
- * start), or 0 for NULL. */
+/* Returns the number of threads that run a large forward call: the caller
+ * plus the worker threads that started, which is fewer than requested when
+ * some could not start. Returns 0 for NULL. */
 EMB_API int32_t emb_model_num_threads(const emb_model *model);
 
 /* Returns a read-only pointer to the row-major data of `table`, or NULL for a
@@ -380,7 +380,7 @@ EMB_API emb_status emb_output_count(const emb_model *model, int64_t batch,
  *
  * Thread-safe: many threads may call forward on one handle at once, each
  * with its own out and err. `out` must not overlap the tables or ids. No heap
- * allocation happens here. The ids must not change during the call; if
+ * allocation happens here. The ids must not change during the call. If
  * another thread changes one to an invalid value anyway, the call reads no
  * memory outside the tables and writes NaN for that element's row. */
 EMB_API emb_status emb_forward_i32(const emb_model *model, const int32_t *ids,
@@ -527,7 +527,7 @@ EMB_API void emb_load_options_init(emb_load_options *options);
  *
  * The whole header is validated before a handle is created: UTF-8, strict
  * JSON (nesting at most 64 deep, at most 2^24 values), a root object whose
- * "__metadata__" holds only strings, dtype names, unique tensor names
+ * "__metadata__" contains only strings, dtype names, unique tensor names
  * without NUL, shapes and data_offsets written as plain non-negative
  * integers (no sign, fraction or exponent), data offsets in order without
  * holes or overlap and ending at the end of the file, each equal to shape x
